@@ -1,0 +1,34 @@
+"""edgepack: convert, verify and pack ONNX models for ncnn, MNN and LiteRT on edge devices.
+
+`import edgepack` is cheap: engines and the C++ core are imported only when used."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .errors import (  # noqa: E402
+    ConversionError,
+    EngineCrashError,
+    EngineUnavailableError,
+    Error,
+    InputError,
+    ModelError,
+    OutputError,
+    UnsupportedOpError,
+)
+
+__all__ = ["Error", "InputError", "ModelError", "UnsupportedOpError", "ConversionError",
+           "EngineUnavailableError", "EngineCrashError", "OutputError", "convert", "list_engines",
+           "get_engine", "__version__"]
+
+
+def __getattr__(name: str):
+    if name == "convert":
+        from .api import convert
+
+        return convert
+    if name in ("list_engines", "get_engine"):
+        from . import engines
+
+        return getattr(engines, name)
+    raise AttributeError(f"module 'edgepack' has no attribute '{name}'")

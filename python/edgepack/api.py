@@ -1,0 +1,158 @@
+"""The Python API: `edgepack.convert(...)` does what `edgepack convert` does and returns the results."""
+
+from __future__ import annotations
+
+import json
+import platform
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from ._fsutil import atomic_dir
+from .artifact import Artifact, TensorInfo, sha256_file
+from .converters import get_converter, targets
+from .converters.base import PRECISIONS
+from .converters.prepare import PreparedModel, prepare, seeded_inputs
+from .errors import Error, InputError, ModelError
+from .verify.parity import Parity, compare, run_artifact_isolated
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class ArtifactResult:
+    """One engine x precision: the artifact (None if conversion failed), its parity, or the error."""
+
+    engine: str
+    precision: str
+    artifact: Artifact | None = None
+    parity: Parity | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.parity is not None and self.parity.passed
+
+    def to_dict(self) -> dict:
+        d = {"engine": self.engine, "precision": self.precision, "ok": self.ok, "error": self.error}
+        if self.artifact is not None:
+            d["dir"] = Path(self.artifact.directory).name
+            d["artifact"] = self.artifact.to_dict()
+        if self.parity is not None:
+            d["parity"] = self.parity.to_dict()
+        return d
+
+
+@dataclass
+class ConvertResult:
+    out_dir: Path
+    source: str
+    inputs: list[TensorInfo]
+    outputs: list[TensorInfo]
+    results: list[ArtifactResult] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.results)
+
+    def artifact(self, engine: str, precision: str) -> Artifact | None:
+        for r in self.results:
+            if r.engine == engine and r.precision == precision:
+                return r.artifact
+        return None
+
+
+def parse_list(value: str | Iterable[str] | None, allowed: Iterable[str], what: str) -> list[str]:
+    items = value.split(",") if isinstance(value, str) else list(value or [])
+    items = [i.strip().lower() for i in items if i and i.strip()]
+    allowed = list(allowed)
+    for i in items:
+        if i not in allowed:
+            raise InputError(f"unknown {what} '{i}'; choose from {', '.join(allowed)}")
+    if not items:
+        raise InputError(f"no {what} given; choose from {', '.join(allowed)}")
+    return list(dict.fromkeys(items))
+
+
+def convert(model: str | Path, to: str | Iterable[str] = ("ncnn", "mnn"),
+            precision: str | Iterable[str] = ("fp32",), out_dir: str | Path | None = None,
+            input_shapes: dict[str, list[int]] | None = None, seed: int = 0, samples: int = 2,
+            keep_going: bool = False, force: bool = False, progress: Progress | None = None) -> ConvertResult:
+    """Convert `model` (ONNX) to every target x precision, run each artifact and ONNX Runtime on the same
+    seeded inputs, and write artifacts + convert.json into `out_dir` atomically. A conversion failure raises
+    (nothing is written) unless keep_going=True, which records it and keeps the other artifacts."""
+    engines = parse_list(to, targets(), "target")
+    precisions = parse_list(precision, PRECISIONS, "precision")
+    say = progress or (lambda s: None)
+    out = Path(out_dir) if out_dir is not None else Path.cwd() / f"{Path(model).stem}_edgepack"
+    with atomic_dir(out, force=force) as tmp:
+        say("prepare: check, fix shapes, simplify")
+        prepared = prepare(model, tmp, input_shapes)
+        feeds = [seeded_inputs(prepared.inputs, seed + i) for i in range(samples)]
+        say("reference: ONNX Runtime")
+        reference = reference_outputs(prepared, feeds)
+        result = ConvertResult(out, str(model), prepared.inputs, prepared.outputs, notes=list(prepared.notes))
+        for eng in engines:
+            for prec in precisions:
+                r = ArtifactResult(eng, prec)
+                result.results.append(r)
+                try:
+                    say(f"convert: {eng} {prec}")
+                    r.artifact = get_converter(eng).convert(prepared, tmp / f"{eng}-{prec}", prec)
+                    say(f"parity: {eng} {prec} vs ONNX Runtime")
+                    got = run_artifact_isolated(r.artifact, feeds)
+                    r.parity = compare(reference, got, prec)
+                except Error as e:
+                    if not keep_going:
+                        raise
+                    r.error = str(e)
+        write_convert_json(tmp / "convert.json", result, prepared, seed, samples)
+        for r in result.results:
+            if r.artifact is not None:
+                r.artifact.directory = str(out / Path(r.artifact.directory).name)
+    return result
+
+
+def reference_outputs(prepared: PreparedModel, feeds: list[dict[str, np.ndarray]]) -> list[dict[str, np.ndarray]]:
+    """ONNX Runtime on the prepared model, in process (ORT is the trusted reference)."""
+    from .engines.onnxruntime import OnnxRuntimeEngine
+
+    art = Artifact("onnxruntime", "fp32", {"model": prepared.path.name}, str(prepared.path.parent),
+                   prepared.inputs, prepared.outputs)
+    try:
+        eng = OnnxRuntimeEngine.load(art)
+    except Exception as e:
+        raise ModelError(f"ONNX Runtime cannot load the prepared model ({str(e).splitlines()[0][:300]}); "
+                         "the model uses an op or type ONNX Runtime lacks") from e
+    with eng:
+        return [eng.run(f) for f in feeds]
+
+
+def write_convert_json(path: Path, result: ConvertResult, prepared: PreparedModel, seed: int, samples: int) -> None:
+    doc = {
+        "schema": "edgepack.convert/1",
+        "edgepack_version": __version__,
+        "source": {"path": str(result.source), "sha256": sha256_file(Path(result.source))},
+        "prepared": {"file": prepared.path.name, "opset": prepared.opset, "simplified": prepared.simplified},
+        "inputs": [vars(t) for t in prepared.inputs],
+        "outputs": [vars(t) for t in prepared.outputs],
+        "parity_inputs": {"kind": "seeded standard normal", "seed": seed, "samples": samples},
+        "host": {"machine": platform.machine(), "system": platform.system(), "python": platform.python_version()},
+        "notes": result.notes,
+        "artifacts": [r.to_dict() for r in result.results],
+    }
+    path.write_text(json.dumps(doc, indent=2))
+
+
+def load_artifacts(out_dir: str | Path) -> list[Artifact]:
+    """The artifacts recorded in an `edgepack convert` output directory."""
+    d = Path(out_dir)
+    cj = d / "convert.json"
+    if not cj.exists():
+        raise InputError(f"'{d}' has no convert.json; pass a directory written by edgepack convert")
+    doc = json.loads(cj.read_text())
+    return [Artifact.from_dict(a["artifact"], d / a["dir"]) for a in doc["artifacts"] if "artifact" in a]

@@ -1,0 +1,72 @@
+"""Artifact: one converted model file set (engine x precision) and how its tensors map to ONNX names."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class TensorInfo:
+    """One model input or output, addressed by its ONNX name; `engine_name` is the engine's own name."""
+
+    name: str
+    shape: list[int]
+    dtype: str
+    engine_name: str = ""
+    layout: str = ""
+
+    @classmethod
+    def from_dict(cls, d: dict) -> TensorInfo:
+        return cls(d["name"], list(d["shape"]), d["dtype"], d.get("engine_name", ""), d.get("layout", ""))
+
+
+@dataclass
+class Artifact:
+    """Files of one engine x precision plus provenance. `files` maps a role ('param', 'bin', 'model') to a
+    file name relative to `directory`."""
+
+    engine: str
+    precision: str
+    files: dict[str, str]
+    directory: str
+    inputs: list[TensorInfo] = field(default_factory=list)
+    outputs: list[TensorInfo] = field(default_factory=list)
+    converter: str = ""
+    converter_version: str = ""
+    sha256: dict[str, str] = field(default_factory=dict)
+    size_bytes: int = 0
+    convert_seconds: float = 0.0
+
+    @property
+    def key(self) -> str:
+        return f"{self.engine}-{self.precision}"
+
+    def path(self, role: str) -> Path:
+        return Path(self.directory) / self.files[role]
+
+    def finalize(self) -> None:
+        """Compute checksums and total size of the files as they are now."""
+        self.sha256 = {name: sha256_file(Path(self.directory) / name) for name in self.files.values()}
+        self.size_bytes = sum((Path(self.directory) / n).stat().st_size for n in self.files.values())
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d.pop("directory")
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict, directory: str | Path) -> Artifact:
+        d = dict(d)
+        d["inputs"] = [TensorInfo.from_dict(t) for t in d.get("inputs", [])]
+        d["outputs"] = [TensorInfo.from_dict(t) for t in d.get("outputs", [])]
+        return cls(directory=str(directory), **d)
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()

@@ -1,0 +1,24 @@
+"""Converter registry. Adding a converter = one file here + one line in CONVERTERS (keyed by target)."""
+
+from __future__ import annotations
+
+import importlib
+
+from ..errors import InputError
+from .base import Converter
+
+CONVERTERS: dict[str, tuple[str, str]] = {
+    "ncnn": ("edgepack.converters.ncnn", "PnnxConverter"),
+    "mnn": ("edgepack.converters.mnn", "MnnConverter"),
+}
+
+
+def get_converter(target: str) -> Converter:
+    if target not in CONVERTERS:
+        raise InputError(f"unknown target '{target}'; choose from {', '.join(CONVERTERS)}")
+    module, cls = CONVERTERS[target]
+    return getattr(importlib.import_module(module), cls)()
+
+
+def targets() -> list[str]:
+    return list(CONVERTERS)

@@ -1,0 +1,143 @@
+"""ONNX -> ncnn through pnnx (the official converter; a standalone executable inside the `pnnx` wheel).
+pnnx runs as a child process. pnnx renames tensors to in0../out0.. in graph order; the artifact records the
+mapping back to the ONNX names. Layers that ncnn cannot run are reported with the ONNX node they came from."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ..artifact import Artifact, TensorInfo
+from ..errors import ConversionError, EngineUnavailableError, UnsupportedOpError
+from .base import Converter, run_tool
+from .prepare import MAX_PNNX_OPSET, PreparedModel
+
+_PNNX_DTYPE = {"float32": "f32", "float64": "f64", "float16": "f16", "int32": "i32", "int64": "i64",
+               "int16": "i16", "int8": "i8", "uint8": "u8", "bool": "bool"}
+
+
+def pnnx_executable() -> Path:
+    """The pnnx binary shipped in the pnnx wheel, found without importing the package (which pulls torch)."""
+    spec = importlib.util.find_spec("pnnx")
+    if spec is None or not spec.submodule_search_locations:
+        raise EngineUnavailableError("the ncnn converter pnnx is not installed; install it with: pip install pnnx")
+    exe = Path(list(spec.submodule_search_locations)[0]) / ("pnnx.exe" if sys.platform == "win32" else "pnnx")
+    if not exe.exists():
+        raise EngineUnavailableError(f"pnnx executable missing at {exe}; reinstall with: "
+                                     "pip install --force-reinstall pnnx")
+    return exe
+
+
+class PnnxConverter(Converter):
+    name = "pnnx"
+    engine = "ncnn"
+
+    def version(self) -> str:
+        try:
+            return importlib.metadata.version("pnnx")
+        except importlib.metadata.PackageNotFoundError:
+            return "unknown"
+
+    def convert(self, prepared: PreparedModel, out_dir: Path, precision: str) -> Artifact:
+        exe = pnnx_executable()
+        if prepared.opset > MAX_PNNX_OPSET:
+            raise ConversionError(f"ncnn: pnnx cannot read ONNX opset {prepared.opset} (max {MAX_PNNX_OPSET}); "
+                                  "re-export the model with opset <= 17")
+        for t in prepared.inputs:
+            if len(t.shape) == 0:
+                raise ConversionError(f"ncnn: pnnx cannot express the 0-d input '{t.name}'; give it shape [1]")
+            if len(t.shape) > 5 or (len(t.shape) == 5 and t.shape[0] != 1):
+                raise ConversionError(f"ncnn: input '{t.name}' has shape {t.shape}; ncnn handles at most 4 "
+                                      "dims after a batch of 1")
+        shapes = ",".join("[" + ",".join(map(str, t.shape)) + "]" + _PNNX_DTYPE.get(t.dtype, "f32")
+                          for t in prepared.inputs)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        t0 = time.perf_counter()
+        with tempfile.TemporaryDirectory(prefix="edgepack-pnnx-") as tmp:
+            src = Path(tmp) / "model.onnx"
+            shutil.copyfile(prepared.path, src)
+            log = run_tool([str(exe), "model.onnx", f"inputshape={shapes}", f"fp16={int(precision == 'fp16')}",
+                            "device=cpu"], Path(tmp), "ncnn converter pnnx")
+            param, binf = Path(tmp) / "model.ncnn.param", Path(tmp) / "model.ncnn.bin"
+            if not param.exists() or not binf.exists():
+                raise ConversionError(f"ncnn: pnnx wrote no .param/.bin; its output ended: {log[-400:]}")
+            _check_layers(param, prepared)
+            shutil.copyfile(param, out_dir / "model.ncnn.param")
+            shutil.copyfile(binf, out_dir / "model.ncnn.bin")
+        seconds = time.perf_counter() - t0
+        ins, outs = _blob_names(out_dir / "model.ncnn.param")
+        if len(ins) != len(prepared.inputs) or len(outs) != len(prepared.outputs):
+            raise ConversionError(f"ncnn: pnnx produced {len(ins)} inputs/{len(outs)} outputs, the model has "
+                                  f"{len(prepared.inputs)}/{len(prepared.outputs)}; a graph input or output "
+                                  "was folded away or is unsupported")
+        art = Artifact(
+            engine="ncnn", precision=precision, directory=str(out_dir),
+            files={"param": "model.ncnn.param", "bin": "model.ncnn.bin"},
+            inputs=[TensorInfo(t.name, t.shape, t.dtype, e, "NCHW" if len(t.shape) == 4 else "")
+                    for t, e in zip(prepared.inputs, ins)],
+            outputs=[TensorInfo(t.name, t.shape, t.dtype, e, "NCHW" if len(t.shape) == 4 else "")
+                     for t, e in zip(prepared.outputs, outs)],
+            converter=self.name, converter_version=self.version(), convert_seconds=seconds)
+        for t in art.inputs:
+            if np.dtype(t.dtype).kind != "f":
+                raise UnsupportedOpError("ncnn", "Input", t.name, f"ncnn takes float inputs only, this one is "
+                                         f"{t.dtype}")
+        art.finalize()
+        return art
+
+
+def read_param_layers(param: Path) -> list[tuple[str, str, list[str], list[str]]]:
+    """(type, name, bottoms, tops) of every layer in an ncnn .param text file."""
+    lines = param.read_text().split("\n")
+    if not lines or lines[0].strip() != "7767517":
+        raise ConversionError(f"ncnn: {param.name} is not an ncnn param file (bad magic)")
+    layers = []
+    for ln in lines[2:]:
+        parts = ln.split()
+        if len(parts) < 4:
+            continue
+        typ, name, nb, nt = parts[0], parts[1], int(parts[2]), int(parts[3])
+        layers.append((typ, name, parts[4:4 + nb], parts[4 + nb:4 + nb + nt]))
+    return layers
+
+
+def _blob_names(param: Path) -> tuple[list[str], list[str]]:
+    layers = read_param_layers(param)
+    ins = [tops[0] for typ, _, _, tops in layers if typ == "Input"]
+    consumed = {b for _, _, bottoms, _ in layers for b in bottoms}
+    outs = [t for _, _, _, tops in layers for t in tops if t not in consumed]
+    # pnnx names outputs out0, out1, ... in graph-output order
+    outs.sort(key=lambda s: (not s.startswith("out"), int(s[3:]) if s[3:].isdigit() else 0, s))
+    ins.sort(key=lambda s: (not s.startswith("in"), int(s[2:]) if s[2:].isdigit() else 0, s))
+    return ins, outs
+
+
+def _check_layers(param: Path, prepared: PreparedModel) -> None:
+    import ncnn
+
+    for typ, name, _, _ in read_param_layers(param):
+        if ncnn.layer_to_index(typ) < 0:
+            op = typ.split(".")[-1]
+            node = _onnx_node_for(prepared, op, name)
+            raise UnsupportedOpError("ncnn", node[1] if node else typ, node[0] if node else name,
+                                     f"pnnx left it as '{typ}', which ncnn has no layer for")
+
+
+def _onnx_node_for(prepared: PreparedModel, op: str, layer_name: str) -> tuple[str, str] | None:
+    import onnx
+
+    nodes = onnx.load(str(prepared.path), load_external_data=False).graph.node
+    for n in nodes:
+        if n.name and (n.name == layer_name or n.name.replace("/", "_") in layer_name):
+            return n.name, n.op_type
+    for n in nodes:
+        if n.op_type.lower() == op.lower() or op.lower().endswith(n.op_type.lower()):
+            return n.name or "(unnamed)", n.op_type
+    return None

@@ -1,0 +1,43 @@
+"""User-facing errors. Every message names the problem and the fix; the CLI prints it on one line, exit 2."""
+
+from __future__ import annotations
+
+
+class Error(Exception):
+    """Base class for mistakes a user can fix (bad path, bad model, missing engine...)."""
+
+
+class InputError(Error):
+    """A file or argument given by the user is missing, unreadable or malformed."""
+
+
+class ModelError(Error):
+    """The model itself is not usable: not ONNX, truncated, invalid, dynamic dims left unset."""
+
+
+class UnsupportedOpError(Error):
+    """A converter or engine cannot express a node. Carries the node name, op type and engine."""
+
+    def __init__(self, engine: str, op_type: str, node: str, detail: str = "") -> None:
+        self.engine, self.op_type, self.node = engine, op_type, node
+        msg = f"{engine}: cannot convert node '{node}' (op {op_type})"
+        if detail:
+            msg += f": {detail}"
+        msg += f"; remove or replace that op, or convert without --to {engine}"
+        super().__init__(msg)
+
+
+class ConversionError(Error):
+    """A converter failed for a reason other than one identified node."""
+
+
+class EngineUnavailableError(Error):
+    """The engine's Python package is not installed or cannot be imported here."""
+
+
+class EngineCrashError(Error):
+    """An engine or converter process died (segfault, abort) on this model."""
+
+
+class OutputError(Error):
+    """The output location cannot be written."""

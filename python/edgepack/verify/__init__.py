@@ -1,0 +1,1 @@
+"""Verification: compare artifacts with the ONNX Runtime reference."""

@@ -1,0 +1,33 @@
+// One init_<area> per bindings file; module.cpp calls them all. Shared array checks live here.
+#pragma once
+
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "edgepack/cpu.h"
+
+namespace edgepack::bindings {
+
+namespace py = pybind11;
+
+void init_cpu(py::module_& m);
+void init_fp16(py::module_& m);
+void init_normalize(py::module_& m);
+
+// "(3, 1080, 1920)"
+std::string shape_str(const py::array& a);
+// "float32 array of shape (3, 4)" or the Python type name for a non-array.
+std::string describe(const py::handle& obj);
+// None -> nullopt; a known name -> that Isa; anything else -> ValueError.
+std::optional<Isa> parse_isa_arg(const std::optional<std::string>& isa);
+// ValueError unless `out` is a writeable C-contiguous array of `dtype` and exactly `shape`, not
+// overlapping the input's bytes [src, src + src_bytes); returns it as an array.
+py::array check_out(const char* fn, const py::object& out, const py::dtype& dtype,
+                    const std::vector<py::ssize_t>& shape, const void* src, size_t src_bytes);
+
+}  // namespace edgepack::bindings

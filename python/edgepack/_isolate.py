@@ -1,55 +1,46 @@
-"""Run a function in a fresh child process, so that an engine crash (segfault, abort) on a new artifact
-becomes an EngineCrashError instead of killing edgepack. Uses the 'spawn' start method: forking a process
-that already runs engine thread pools can deadlock."""
+"""Run a function in a fresh Python process, so that an engine crash (segfault, abort) on a new artifact
+becomes an EngineCrashError instead of killing edgepack. The child is `python -m edgepack._worker`, not a
+multiprocessing child, so callers need no `if __name__ == "__main__"` guard. Arguments and results travel
+as pickles through temporary files (engines print to stdout, so stdout cannot carry them)."""
 
 from __future__ import annotations
 
-import multiprocessing as mp
-import traceback
+import os
+import pickle
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
 from typing import Any, Callable
 
-from .errors import EngineCrashError, Error
-
-
-def _child(conn, fn: Callable, args: tuple, kwargs: dict) -> None:
-    try:
-        conn.send(("ok", fn(*args, **kwargs)))
-    except Error as e:
-        conn.send(("error", e))
-    except BaseException as e:  # report any failure to the parent with its traceback
-        conn.send(("exception", f"{type(e).__name__}: {e}\n{traceback.format_exc()}"))
-    finally:
-        conn.close()
+from .errors import EngineCrashError
 
 
 def call_isolated(fn: Callable, *args: Any, what: str = "engine", timeout: float = 1800, **kwargs: Any) -> Any:
-    """fn(*args, **kwargs) in a child process; its return value must be picklable."""
-    ctx = mp.get_context("spawn")
-    parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(child, fn, args, kwargs), daemon=True)
-    proc.start()
-    child.close()
-    result = None
-    try:
-        if parent.poll(timeout):
-            result = parent.recv()
-    except EOFError:
-        result = None
-    proc.join(10)
-    if proc.is_alive():
-        proc.kill()
-        proc.join()
-    if result is None:
-        code = proc.exitcode
-        if code is None:
-            raise EngineCrashError(f"{what} did not finish within {timeout:.0f} s")
-        from .converters.base import signal_name
+    """fn(*args, **kwargs) in a child process. fn must be a module-level function; arguments and return
+    value must be picklable. edgepack errors raised in the child are re-raised here."""
+    from .converters.base import signal_name, tail
 
+    with tempfile.TemporaryDirectory(prefix="edgepack-worker-") as tmp:
+        req, res = Path(tmp) / "request.pkl", Path(tmp) / "result.pkl"
+        req.write_bytes(pickle.dumps((fn.__module__, fn.__qualname__, args, kwargs)))
+        env = dict(os.environ)
+        pkg_root = str(Path(__file__).resolve().parent.parent)
+        env["PYTHONPATH"] = pkg_root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        try:
+            proc = subprocess.run([sys.executable, "-m", "edgepack._worker", str(req), str(res)], env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=timeout, text=True,
+                                  errors="replace")
+        except subprocess.TimeoutExpired as e:
+            raise EngineCrashError(f"{what} did not finish within {timeout:.0f} s on this model") from e
+        if res.exists():
+            status, value = pickle.loads(res.read_bytes())
+            if status == "ok":
+                return value
+            if status == "error":
+                raise value
+            raise RuntimeError(f"{what} failed in its worker process: {value}")
+        code = proc.returncode
         how = signal_name(-code) if code < 0 else f"exit code {code}"
-        raise EngineCrashError(f"{what} crashed ({how}) on this model; the artifact cannot be used with it")
-    status, value = result
-    if status == "ok":
-        return value
-    if status == "error":
-        raise value
-    raise RuntimeError(f"{what} failed in its worker process: {value}")
+        raise EngineCrashError(f"{what} crashed ({how}) on this model; the artifact cannot be used with it "
+                               f"(last output: {tail(proc.stderr)})")

@@ -16,6 +16,7 @@ from .artifact import Artifact, TensorInfo, sha256_file
 from .converters import get_converter, targets
 from .converters.base import PRECISIONS
 from .converters.prepare import PreparedModel, prepare, seeded_inputs
+from .engines import get_engine
 from .errors import Error, InputError, ModelError
 from .verify.parity import Parity, compare, run_artifact_isolated
 
@@ -54,6 +55,7 @@ class ConvertResult:
     outputs: list[TensorInfo]
     results: list[ArtifactResult] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    prepared: PreparedModel | None = None
 
     @property
     def ok(self) -> bool:
@@ -88,6 +90,8 @@ def convert(model: str | Path, to: str | Iterable[str] = ("ncnn", "mnn"),
     engines = parse_list(to, targets(), "target")
     precisions = parse_list(precision, PRECISIONS, "precision")
     say = progress or (lambda s: None)
+    for eng in engines:  # parity needs the engine itself, not only its converter: say so before any work
+        get_engine(get_converter(eng).engine)
     out = Path(out_dir) if out_dir is not None else Path.cwd() / f"{Path(model).stem}_edgepack"
     with atomic_dir(out, force=force) as tmp:
         say("prepare: check, fix shapes, simplify")
@@ -114,6 +118,8 @@ def convert(model: str | Path, to: str | Iterable[str] = ("ncnn", "mnn"),
         for r in result.results:
             if r.artifact is not None:
                 r.artifact.directory = str(out / Path(r.artifact.directory).name)
+        prepared.path = out / prepared.path.name
+        result.prepared = prepared
     return result
 
 

@@ -51,6 +51,8 @@ def convert(model: str, to: str, precision: str, input_shape: tuple[str, ...], o
     from .converters import targets
     from .converters.base import PRECISIONS
     from .converters.prepare import parse_input_shapes
+    from rich.markup import escape
+
     from .ui import convert_table, err, out, steps
 
     shapes = parse_input_shapes(input_shape)
@@ -61,7 +63,7 @@ def convert(model: str, to: str, precision: str, input_shape: tuple[str, ...], o
     out.print(convert_table(result))
     for r in result.results:
         if r.error:
-            err.print(f"[red]{r.engine} {r.precision}:[/red] {r.error}")
+            err.print(f"[red]{r.engine} {r.precision}:[/red] {escape(r.error)}", soft_wrap=True)
     out.print(f"wrote {result.out_dir} (convert.json + {sum(r.artifact is not None for r in result.results)} "
               "artifacts)")
     return 0 if result.ok else 1
@@ -83,9 +85,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         rc = cli.main(args=argv, prog_name="edgepack", standalone_mode=False)
     except Error as e:
+        from rich.markup import escape
+
         from .ui import err
 
-        err.print(f"[red]error:[/red] {e}", soft_wrap=True)
+        err.print(f"[red]error:[/red] {escape(str(e))}", soft_wrap=True)
         return 2
     except click.exceptions.Abort:
         return 130

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.markup import escape
 from rich.table import Table
 
 out = Console(highlight=False)
@@ -18,7 +19,7 @@ def steps(total: int, title: str) -> Iterator:
     """A progress bar whose callback advances one step and shows what is running now."""
     with Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(),
                   TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
-                  console=err, transient=True) as bar:
+                  console=err, transient=True, disable=not err.is_terminal) as bar:
         task = bar.add_task(title, total=total)
         first = [True]
 
@@ -59,7 +60,7 @@ def status(ok: bool, error: str | None = None) -> str:
 
 
 def convert_table(result) -> Table:
-    t = Table(title=f"edgepack convert: {result.source}")
+    t = Table(title=f"edgepack convert: {escape(str(result.source))}")
     for col in ("engine", "precision", "cosine", "max abs err", "convert s", "size", "status"):
         t.add_column(col, justify="right" if col not in ("engine", "precision", "status") else "left")
     for r in result.results:

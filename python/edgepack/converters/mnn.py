@@ -18,8 +18,8 @@ from .base import Converter, run_tool
 from .prepare import PreparedModel
 
 _CALL = "import sys, _tools; sys.exit(0 if _tools.mnnconvert(sys.argv[1:]) else 3)"
-_UNSUPPORTED = re.compile(r"(?:not support|unsupported|NOT_SUPPORTED_OP)[^A-Za-z0-9]*(?:op)?\W*([A-Za-z0-9_]+)",
-                          re.IGNORECASE)
+# MNN 3.x prints e.g. "These Op Not Support: ONNX::Hardmax ONNX::Det" and still returns success.
+_UNSUPPORTED = re.compile(r"Op Not Support:\s*(.*)", re.IGNORECASE)
 
 
 class MnnConverter(Converter):
@@ -38,7 +38,9 @@ class MnnConverter(Converter):
         out_dir.mkdir(parents=True, exist_ok=True)
         dst = out_dir / "model.mnn"
         args = ["mnnconvert", "-f", "ONNX", "--modelFile", str(prepared.path), "--MNNModel", str(dst),
-                "--bizCode", "edgepack", "--keepInputFormat"]
+                "--bizCode", "edgepack"]
+        # Not --keepInputFormat: with it, MNN 3.6.1's Module API returned wrong values after
+        # GlobalAveragePool -> Flatten -> Gemm (tests/test_engines.py::test_adapter_runs_with_onnx_names).
         if precision == "fp16":
             args.append("--fp16")
         t0 = time.perf_counter()
@@ -68,8 +70,11 @@ def _raise_unsupported(log: str, prepared: PreparedModel) -> None:
 
     m = _UNSUPPORTED.search(log)
     if not m:
+        if "Converted Failed" in log:
+            raise ConversionError(f"mnn: MNN's converter failed: {log.strip().splitlines()[-2:]}")
         return
-    op = m.group(1)
+    ops = [o.split("::")[-1] for o in m.group(1).split()]
+    op = ops[0] if ops else "?"
     nodes = onnx.load(str(prepared.path), load_external_data=False).graph.node
     node = next((n for n in nodes if n.op_type == op), None)
     if node is None:

@@ -41,7 +41,8 @@ def parse_input_shapes(specs: list[str] | tuple[str, ...] | None) -> dict[str, l
     for spec in specs or ():
         name, sep, dims = spec.rpartition("=")
         try:
-            values = [int(d) for d in dims.replace("x", ",").split(",") if d.strip()]
+            parts = dims.split(",") if "," in dims else dims.split("x")  # 1,3,224,224 or 1x3x224x224
+            values = [int(d) for d in parts]
         except ValueError:
             values = []
         if not sep or not name or not values or any(v <= 0 for v in values):

@@ -1,0 +1,95 @@
+"""`edgepack demo`: convert the digits model to every installed engine x precision and check each one on
+the held-out digits: accuracy, agreement with ONNX Runtime, parity. Exit 1 if any artifact is out of
+tolerance."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from ..api import ArtifactResult, convert, reference_outputs
+from ..converters import get_converter, targets
+from ..engines import engine_status
+from ..errors import Error
+from ..verify.metrics import TOLERANCE, agreement, passes
+from ..verify.parity import run_artifact_isolated
+from . import load_demo, preprocess
+
+PRECISIONS = ("fp32", "fp16")
+
+
+def installed_targets() -> list[str]:
+    return [t for t in targets() if engine_status(get_converter(t).engine).installed]
+
+
+def run_demo(output: str | None = None, limit: int | None = None, force: bool = False) -> int:
+    from rich.markup import escape
+    from rich.table import Table
+
+    from ..ui import err, fmt_cos, fmt_err, out, status, steps
+
+    data = load_demo()
+    images, labels = data.images[:limit], data.labels[:limit]
+    spec = data.spec
+    x = preprocess(images, spec["mean"], spec["std"])
+    feeds = [{spec["input"]: x[i:i + 1]} for i in range(len(x))]
+    engines = installed_targets()
+    tmp = None
+    if output is None:
+        tmp = tempfile.TemporaryDirectory(prefix="edgepack-demo-")
+        output = str(Path(tmp.name) / "digits")
+    rows = []
+    n_art = len(engines) * len(PRECISIONS)
+    try:
+        with steps(2 + 3 * n_art, "demo") as advance:
+            result = convert(data.model, to=engines, precision=PRECISIONS, out_dir=output, keep_going=True,
+                             force=force, progress=advance)
+            advance("held-out digits: ONNX Runtime")
+            ref = np.concatenate([o[spec["output"]] for o in reference_outputs(result.prepared, feeds)])
+            ref_acc = float(np.mean(ref.argmax(1) == labels))
+            for r in result.results:
+                advance(f"held-out digits: {r.engine} {r.precision}")
+                rows.append(_evaluate(r, feeds, spec["output"], ref, labels))
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+    t = Table(title=f"edgepack demo: digits classifier, {len(labels)} held-out images "
+                    f"(ONNX Runtime accuracy {ref_acc:.2%})")
+    for col in ("engine", "precision", "accuracy", "top-1 = ORT", "cosine", "max abs err", "status"):
+        t.add_column(col, justify="left" if col in ("engine", "precision", "status") else "right")
+    for row in rows:
+        t.add_row(row["engine"], row["precision"], _pct(row["accuracy"]), _pct(row["top1_agree"]),
+                  fmt_cos(row["cosine"]), fmt_err(row["max_abs"]), status(row["ok"], row["error"]))
+    out.print(t)
+    for row in rows:
+        if row["error"]:
+            err.print(f"[red]{row['engine']} {row['precision']}:[/red] {escape(row['error'])}", soft_wrap=True)
+    missing = [t for t in targets() if t not in engines]
+    if missing:
+        out.print(f"not installed here (skipped): {', '.join(missing)}")
+    out.print(f"tolerance: cosine >= {TOLERANCE['fp32']} (fp32), >= {TOLERANCE['fp16']} (fp16) vs ONNX Runtime")
+    if output is not None and tmp is None:
+        out.print(f"artifacts kept in {output}")
+    return 0 if rows and all(r["ok"] for r in rows) else 1
+
+
+def _evaluate(r: ArtifactResult, feeds: list[dict], output: str, ref: np.ndarray, labels: np.ndarray) -> dict:
+    row = {"engine": r.engine, "precision": r.precision, "accuracy": None, "top1_agree": None, "cosine": None,
+           "max_abs": None, "ok": False, "error": r.error}
+    if r.artifact is None:
+        return row
+    try:
+        got = np.concatenate([o[output] for o in run_artifact_isolated(r.artifact, feeds)])
+    except (Error, RuntimeError) as e:  # reported in the table; the other engines still run
+        row["error"] = str(e)
+        return row
+    a = agreement(ref, got)
+    row.update(accuracy=float(np.mean(got.argmax(1) == labels)), top1_agree=float(np.mean(got.argmax(1) ==
+               ref.argmax(1))), cosine=a.cosine, max_abs=a.max_abs, ok=passes(a, r.precision))
+    return row
+
+
+def _pct(v: float | None) -> str:
+    return "-" if v is None else f"{v:.2%}"

@@ -9,6 +9,7 @@ __version__ = "0.1.0"
 from .errors import (  # noqa: E402
     ConversionError,
     EngineCrashError,
+    EngineRunError,
     EngineUnavailableError,
     Error,
     InputError,
@@ -18,7 +19,7 @@ from .errors import (  # noqa: E402
 )
 
 __all__ = ["Error", "InputError", "ModelError", "UnsupportedOpError", "ConversionError",
-           "EngineUnavailableError", "EngineCrashError", "OutputError", "convert", "list_engines",
+           "EngineUnavailableError", "EngineCrashError", "EngineRunError", "OutputError", "convert", "list_engines",
            "get_engine", "__version__"]
 
 

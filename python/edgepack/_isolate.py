@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
-from .errors import EngineCrashError
+from .errors import EngineCrashError, EngineRunError
 
 
 def call_isolated(fn: Callable, *args: Any, what: str = "engine", timeout: float = 1800, **kwargs: Any) -> Any:
@@ -39,7 +39,9 @@ def call_isolated(fn: Callable, *args: Any, what: str = "engine", timeout: float
                 return value
             if status == "error":
                 raise value
-            raise RuntimeError(f"{what} failed in its worker process: {value}")
+            first = value.splitlines()[0] if value else "unknown failure"
+            raise EngineRunError(f"{what} failed to run this model ({first}); set EDGEPACK_DEBUG=1 for the "
+                                 "traceback, and report it if the model runs in ONNX Runtime", details=value)
         code = proc.returncode
         how = signal_name(-code) if code < 0 else f"exit code {code}"
         raise EngineCrashError(f"{what} crashed ({how}) on this model; the artifact cannot be used with it "

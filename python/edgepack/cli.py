@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from . import __version__
@@ -90,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
         from .ui import err
 
         err.print(f"[red]error:[/red] {escape(str(e))}", soft_wrap=True)
+        if os.environ.get("EDGEPACK_DEBUG") and getattr(e, "details", ""):
+            err.print(escape(e.details), soft_wrap=True)
         return 2
     except click.exceptions.Abort:
         return 130

@@ -39,5 +39,14 @@ class EngineCrashError(Error):
     """An engine or converter process died (segfault, abort) on this model."""
 
 
+class EngineRunError(Error):
+    """An engine loaded the artifact but failed to run it. `details` keeps the worker's traceback
+    (printed by the CLI when EDGEPACK_DEBUG=1)."""
+
+    def __init__(self, message: str, details: str = "") -> None:
+        super().__init__(message)
+        self.details = details
+
+
 class OutputError(Error):
     """The output location cannot be written."""

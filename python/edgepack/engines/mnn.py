@@ -42,11 +42,13 @@ class MnnEngine(Engine):
             dtype = F.int if a.dtype.kind in "iu" else F.float
             if a.dtype.kind in "iu":
                 a = a.astype(np.int32)
-            fmt = F.NCHW if a.ndim == 4 else F.NHWC
-            args.append(F.const(a, list(a.shape), fmt, dtype))
+            # NCHW for every rank: MNN returned no outputs for a 3-D NHWC-tagged input (tests/test_zoo.py lstm)
+            args.append(F.const(a, list(a.shape), F.NCHW, dtype))
         outs = self._mod.forward(args)
         if not isinstance(outs, (list, tuple)):
             outs = [outs]
+        if len(outs) != len(self.outputs):
+            raise RuntimeError(f"MNN returned {len(outs)} outputs, the model has {len(self.outputs)}")
         res = {}
         for t, v in zip(self.outputs, outs):
             if v.data_format == F.NC4HW4:

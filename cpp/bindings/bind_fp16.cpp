@@ -8,9 +8,14 @@ namespace edgepack::bindings {
 
 namespace {
 template <typename Src, typename Dst>
-py::array convert(const char* fn, const py::array& src, const py::object& out, const std::optional<std::string>& isa,
+py::array convert(const char* fn, const py::object& src_obj, const py::object& out, const std::optional<std::string>& isa,
                   const py::dtype& src_dtype, const py::dtype& dst_dtype,
                   void (*dispatch)(const Src*, Dst*, size_t), void (*forced)(const Src*, Dst*, size_t, Isa)) {
+  if (!py::isinstance<py::array>(src_obj)) {
+    throw py::value_error(std::string(fn) + ": expected a C-contiguous " + std::string(py::str(src_dtype)) +
+                          " array (any shape), got " + describe(src_obj));
+  }
+  const auto src = py::reinterpret_borrow<py::array>(src_obj);
   if (!src.dtype().equal(src_dtype) || !(src.flags() & py::array::c_style)) {
     throw py::value_error(std::string(fn) + ": expected a C-contiguous " + std::string(py::str(src_dtype)) +
                           " array (any shape), got " + describe(src) +
@@ -38,7 +43,7 @@ py::array convert(const char* fn, const py::array& src, const py::object& out, c
 void init_fp16(py::module_& m) {
   m.def(
       "fp32_to_fp16",
-      [](const py::array& src, const py::object& out, const std::optional<std::string>& isa) {
+      [](const py::object& src, const py::object& out, const std::optional<std::string>& isa) {
         return convert<float, uint16_t>("fp32_to_fp16", src, out, isa, py::dtype("float32"), py::dtype("float16"),
                                         fp32_to_fp16, fp32_to_fp16);
       },
@@ -46,7 +51,7 @@ void init_fp16(py::module_& m) {
       "float32 array -> float16 array of the same shape (round to nearest even).");
   m.def(
       "fp16_to_fp32",
-      [](const py::array& src, const py::object& out, const std::optional<std::string>& isa) {
+      [](const py::object& src, const py::object& out, const std::optional<std::string>& isa) {
         return convert<uint16_t, float>("fp16_to_fp32", src, out, isa, py::dtype("float16"), py::dtype("float32"),
                                         fp16_to_fp32, fp16_to_fp32);
       },

@@ -52,9 +52,11 @@ NormalizeParams image_params(const py::array& src) {
   return p;
 }
 
-py::array normalize_py(const py::array& src, const std::vector<float>& mean, const std::vector<float>& std_,
+py::array normalize_py(const py::object& src_obj, const std::vector<float>& mean, const std::vector<float>& std_,
                        const std::optional<std::vector<int>>& channels, const py::object& out,
                        const std::optional<std::string>& isa) {
+  if (!py::isinstance<py::array>(src_obj)) bad_image("got " + describe(src_obj));
+  const auto src = py::reinterpret_borrow<py::array>(src_obj);
   NormalizeParams p = image_params(src);
   if (channels) {
     if (channels->empty() || channels->size() > static_cast<size_t>(kNormalizeMaxChannels)) {

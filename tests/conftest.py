@@ -48,12 +48,19 @@ def single_op_model(path: Path, op: str, shape=(1, 3, 8, 8), node_name: str | No
 
 
 def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    """`python -m edgepack ARGS` in a child process, as a user runs it."""
+    """`python -m edgepack ARGS` in a child process, as a user runs it (the same edgepack the tests import)."""
     env = dict(os.environ)
-    env["PYTHONPATH"] = str(ROOT / "python") + os.pathsep + env.get("PYTHONPATH", "")
+    env["PYTHONPATH"] = package_root() + os.pathsep + env.get("PYTHONPATH", "")
     env["COLUMNS"] = "200"
     return subprocess.run([sys.executable, "-m", "edgepack", *args], cwd=cwd, env=env, capture_output=True,
                           text=True, timeout=900)
+
+
+def package_root() -> str:
+    """The directory holding the edgepack package under test (installed or source)."""
+    import edgepack
+
+    return str(Path(edgepack.__file__).resolve().parent.parent)
 
 
 @pytest.fixture

@@ -113,9 +113,9 @@ def test_engine_not_installed(tmp_path, conv_model, monkeypatch):
     import subprocess
     import sys
 
-    from conftest import ROOT
+    from conftest import package_root
 
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "python"))
+    env = dict(os.environ, PYTHONPATH=package_root())
     r = subprocess.run([sys.executable, "-c", code, "convert", str(conv_model), "--to", "ncnn", "-o",
                         str(tmp_path / "out")], capture_output=True, text=True, env=env)
     _assert_clean_error(r, "pip install ncnn")

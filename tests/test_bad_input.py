@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
+
 from conftest import conv_relu_model, run_cli, single_op_model
 
 

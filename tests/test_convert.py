@@ -6,9 +6,9 @@ import json
 
 import numpy as np
 import pytest
-from conftest import conv_relu_model, run_cli, single_op_model
 
 import edgepack
+from conftest import conv_relu_model, run_cli, single_op_model
 from edgepack.errors import UnsupportedOpError
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from conftest import run_cli
 
+from conftest import run_cli
 from edgepack.demo import load_demo, preprocess
 
 

@@ -48,13 +48,13 @@ def engines() -> int:
 def convert(model: str, to: str, precision: str, input_shape: tuple[str, ...], output: str | None, seed: int,
             samples: int, keep_going: bool, force: bool) -> int:
     """Convert MODEL (.onnx) and check every artifact against ONNX Runtime."""
+    from rich.markup import escape
+
     from .api import convert as run_convert
     from .api import parse_list
     from .converters import targets
     from .converters.base import PRECISIONS
     from .converters.prepare import parse_input_shapes
-    from rich.markup import escape
-
     from .ui import convert_table, err, out, steps
 
     shapes = parse_input_shapes(input_shape)

@@ -15,9 +15,10 @@ import sys
 import threading
 from pathlib import Path
 
-import edgepack
 import numpy as np
 import pytest
+
+import edgepack
 from edgepack import kernels
 
 if os.environ.get("CI"):
@@ -294,7 +295,8 @@ BAD_CALLS = {
     "image from list": (lambda: kernels.normalize([[1, 2]], 0, 1), "got list"),
     "fp32 from float32": (lambda: kernels.fp16_to_fp32(F32), "expected a C-contiguous float16 array"),
     "fp16 out shape": (lambda: kernels.fp32_to_fp16(F32, out=np.zeros(20, np.float16)), "array of shape (4, 5)"),
-    "fp16 in place": (lambda: kernels.fp16_to_fp32(F32.reshape(-1).view(np.float16)[:20].reshape(4, 5), out=F32), "overlaps the input"),
+    "fp16 in place": (lambda: kernels.fp16_to_fp32(F32.reshape(-1).view(np.float16)[:20].reshape(4, 5), out=F32),
+                      "overlaps the input"),
 }
 
 

@@ -106,7 +106,9 @@ def _per_channel(name: str, values: float | Sequence[float] | np.ndarray) -> lis
     try:
         arr = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError):
-        raise KernelArgumentError(f"normalize: {name} must be a number or a sequence of numbers, got {values!r}") from None
+        raise KernelArgumentError(
+            f"normalize: {name} must be a number or a sequence of numbers, got {values!r}"
+        ) from None
     if arr.ndim > 1:
         raise KernelArgumentError(f"normalize: {name} must be a number or a 1-D sequence, got shape {arr.shape}")
     return [float(v) for v in arr.reshape(-1)]

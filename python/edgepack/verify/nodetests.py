@@ -237,6 +237,8 @@ _CONVERT_REASONS = [
     (r"at most 4 dims", lambda m: "ncnn: input > 4-d"),
     (r"wrote no \.param", lambda m: "pnnx: no .param written"),
     (r"produced \d+ inputs/\d+ outputs", lambda m: "pnnx: input/output folded away"),
+    (r"unsupported tensor elem data type", lambda m: "pnnx: unsupported tensor dtype"),
+    (r"input_shapes\[\d+\] expect \S+ but got", lambda m: "pnnx: input dtype rejected"),
     (r"wrote no model", lambda m: "mnn: no model written"),
     (r"did not finish within", lambda m: "convert: timeout"),
     (r"failed \(exit (-?\d+)\)", lambda m: f"convert: converter exit {m.group(1)}"),
@@ -271,6 +273,14 @@ def short_reason(e: BaseException, stage: str) -> str:
     if stage == "run":
         if "elements, expected shape" in msg or "cannot reshape" in msg:
             return "run: wrong output size"
+        if "must have batch 1" in msg:
+            return "ncnn: leading dim != 1 (taken as batch)"
+        if isinstance(e, KeyError) or re.search(r"returned 0 outputs", msg):
+            return "run: output not produced"
+        if re.search(r"Numpy_type \d+ can't be converted|No corresponding Numpy type", msg):
+            return "run: dtype not accepted by the Python API"
+        if "<built-in function const>" in msg:
+            return "run: input dtype rejected (F.const)"
         if "failed to compute output" in msg:
             return "run: extract failed"
         return f"run failed ({type(e).__name__})"
@@ -289,9 +299,14 @@ def _detail(e: BaseException) -> str:
 # ---------------------------------------------------------------- the crash-tolerant worker pool
 
 
-def _worker_main(conn, log_path: str) -> None:
-    """Worker loop: one case at a time. Its own process group, so a timeout kills converters with it."""
+def _worker_main(conn, log_path: str, mem_limit: int) -> None:
+    """Worker loop: one case at a time. Its own process group, so a timeout kills converters with it;
+    an address-space cap, so an engine that tries to allocate wildly fails instead of starving the host."""
     os.setpgrp()
+    if mem_limit:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (mem_limit, mem_limit))
     fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     os.dup2(fd, 1)
     os.dup2(fd, 2)
@@ -321,9 +336,9 @@ class _Task:
 
 
 class _Worker:
-    def __init__(self, ctx, log_path: Path) -> None:
+    def __init__(self, ctx, log_path: Path, mem_limit: int) -> None:
         self.conn, child = ctx.Pipe(duplex=True)
-        self.proc = ctx.Process(target=_worker_main, args=(child, str(log_path)), daemon=True)
+        self.proc = ctx.Process(target=_worker_main, args=(child, str(log_path), mem_limit), daemon=True)
         self.proc.start()
         child.close()
         self.task: _Task | None = None
@@ -351,17 +366,19 @@ OnResult = Callable[[NodeCase, str, Result], None]
 
 def run_cases(cases: list[NodeCase], engines: list[str], work_dir: str | Path, jobs: int = 2,
               timeout: float = 120.0, on_result: OnResult | None = None,
-              on_case_done: Callable[[NodeCase], None] | None = None) -> dict[str, dict[str, Result]]:
+              on_case_done: Callable[[NodeCase], None] | None = None,
+              mem_limit: int = 8 << 30) -> dict[str, dict[str, Result]]:
     """Run every case through every engine on `jobs` worker processes. Returns {case: {engine: Result}}.
     A worker that dies marks its in-flight engine crashed; one stuck longer than `timeout` seconds in a
-    step is killed and its engine marked timed out; the case's other engines go on in a fresh worker."""
+    step is killed and its engine marked timed out; the case's other engines go on in a fresh worker.
+    Workers (and the converters they start) get at most `mem_limit` bytes of address space (0: no cap)."""
     work = Path(work_dir)
     work.mkdir(parents=True, exist_ok=True)
     results: dict[str, dict[str, Result]] = {c.name: {} for c in cases}
     queue = deque(_Task(c, list(engines)) for c in cases)
     ctx = mp.get_context("spawn")
     os.environ.setdefault("OMP_NUM_THREADS", "1")  # inherited by the spawned workers
-    workers = [_Worker(ctx, work / f"worker-{i}.log") for i in range(max(1, jobs))]
+    workers = [_Worker(ctx, work / f"worker-{i}.log", mem_limit) for i in range(max(1, jobs))]
 
     def record(task: _Task, engine: str, res: Result) -> None:
         if engine in task.engines:
@@ -375,7 +392,7 @@ def run_cases(cases: list[NodeCase], engines: list[str], work_dir: str | Path, j
         w = workers[i]
         task = w.task
         w.kill()
-        workers[i] = _Worker(ctx, work / f"worker-{i}.log")
+        workers[i] = _Worker(ctx, work / f"worker-{i}.log", mem_limit)
         if task is None:
             return
         blamed = task.engines[:] if task.engine is None else [task.engine]

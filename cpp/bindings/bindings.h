@@ -18,6 +18,7 @@ namespace py = pybind11;
 void init_cpu(py::module_& m);
 void init_fp16(py::module_& m);
 void init_normalize(py::module_& m);
+void init_preprocess(py::module_& m);
 
 // "(3, 1080, 1920)"
 std::string shape_str(const py::array& a);

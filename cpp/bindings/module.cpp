@@ -6,4 +6,5 @@ PYBIND11_MODULE(_core, m) {
   edgepack::bindings::init_cpu(m);
   edgepack::bindings::init_fp16(m);
   edgepack::bindings::init_normalize(m);
+  edgepack::bindings::init_preprocess(m);
 }

@@ -36,6 +36,8 @@ __all__ = [
     "isa_info",
     "last_isa",
     "normalize",
+    "PreprocessInfo",
+    "preprocess",
 ]
 
 
@@ -137,3 +139,7 @@ def normalize(
         _core().normalize, img, _per_channel("mean", mean), _per_channel("std", std),
         channels=ch, out=out, isa=isa,
     )
+
+
+# preprocess lives in its own module (it is large); imported last because it uses the helpers above.
+from .kernels_pre import PreprocessInfo, preprocess  # noqa: E402

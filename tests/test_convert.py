@@ -108,3 +108,53 @@ def test_multi_input_model_maps_names(tmp_path):
     assert res.ok, [(r.engine, r.parity and r.parity.to_dict()) for r in res.results]
     # Sub is not symmetric: a swapped input mapping would fail parity
     assert np.isclose(res.results[0].parity.per_output["diff"].cosine, 1.0, atol=1e-6)
+
+
+def test_ncnn_input_without_batch_dim(tmp_path):
+    """Regression: the ncnn adapter refused inputs whose first dim is not 1 (coverage found 108 such cases)."""
+    model = single_op_model(tmp_path / "relu3.onnx", "Relu", shape=(3, 4, 5))
+    res = edgepack.convert(model, to="ncnn", out_dir=tmp_path / "o")
+    assert res.ok, res.results[0].parity.to_dict()
+
+
+def test_mnn_bool_input(tmp_path):
+    """Regression: bool inputs reached MNN's const() as float and raised SystemError."""
+    from onnx import TensorProto, helper
+
+    from conftest import save_model
+
+    nodes = [helper.make_node("Not", ["a"], ["na"], name="not"),
+             helper.make_node("Cast", ["na"], ["y"], to=TensorProto.FLOAT, name="cast")]
+    model = save_model(nodes, [helper.make_tensor_value_info("a", TensorProto.BOOL, [1, 6])],
+                       [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 6])], [], tmp_path / "b.onnx")
+    res = edgepack.convert(model, to="mnn", out_dir=tmp_path / "o")
+    assert res.ok
+
+
+def test_ncnn_non_float_input_refused_before_pnnx(tmp_path):
+    from onnx import TensorProto, helper
+
+    from conftest import save_model
+
+    nodes = [helper.make_node("Cast", ["ids"], ["y"], to=TensorProto.FLOAT, name="to_float")]
+    model = save_model(nodes, [helper.make_tensor_value_info("ids", TensorProto.UINT32, [1, 4])],
+                       [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])], [], tmp_path / "u.onnx")
+    with pytest.raises(UnsupportedOpError, match="float inputs only"):
+        edgepack.convert(model, to="ncnn", out_dir=tmp_path / "o")
+
+
+def test_data_dependent_output_shape_is_a_model_error(tmp_path):
+    from onnx import TensorProto, helper
+
+    from conftest import save_model
+    from edgepack.errors import ModelError
+
+    nodes = [helper.make_node("Slice", ["x", "starts", "ends"], ["y"], name="dyn_slice")]
+    ins = [helper.make_tensor_value_info("x", TensorProto.FLOAT, [20, 10]),
+           helper.make_tensor_value_info("starts", TensorProto.INT64, [1]),
+           helper.make_tensor_value_info("ends", TensorProto.INT64, [1])]
+    model = save_model(nodes, ins, [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", 10])], [],
+                       tmp_path / "s.onnx")
+    with pytest.raises(ModelError, match="depends on the input values"):
+        edgepack.convert(model, to="mnn", out_dir=tmp_path / "o")
+    assert not (tmp_path / "o").exists()

@@ -51,6 +51,9 @@ class PnnxConverter(Converter):
             raise ConversionError(f"ncnn: pnnx cannot read ONNX opset {prepared.opset} (max {MAX_PNNX_OPSET}); "
                                   "re-export the model with opset <= 17")
         for t in prepared.inputs:
+            if np.dtype(t.dtype).kind != "f":
+                raise UnsupportedOpError("ncnn", "Input", t.name, f"ncnn takes float inputs only, this one is "
+                                         f"{t.dtype}")
             if len(t.shape) == 0:
                 raise ConversionError(f"ncnn: pnnx cannot express the 0-d input '{t.name}'; give it shape [1]")
             if len(t.shape) > 5 or (len(t.shape) == 5 and t.shape[0] != 1):
@@ -85,10 +88,6 @@ class PnnxConverter(Converter):
             outputs=[TensorInfo(t.name, t.shape, t.dtype, e, "NCHW" if len(t.shape) == 4 else "")
                      for t, e in zip(prepared.outputs, outs)],
             converter=self.name, converter_version=self.version(), convert_seconds=seconds)
-        for t in art.inputs:
-            if np.dtype(t.dtype).kind != "f":
-                raise UnsupportedOpError("ncnn", "Input", t.name, f"ncnn takes float inputs only, this one is "
-                                         f"{t.dtype}")
         art.finalize()
         return art
 
@@ -123,7 +122,8 @@ def _check_layers(param: Path, prepared: PreparedModel) -> None:
     import ncnn
 
     for typ, name, _, _ in read_param_layers(param):
-        if ncnn.layer_to_index(typ) < 0:
+        # layer_to_index knows every layer name ncnn has ever had; create_layer says whether this build has it
+        if ncnn.create_layer(typ) is None:
             op = typ.split(".")[-1]
             node = _onnx_node_for(prepared, op, name)
             raise UnsupportedOpError("ncnn", node[1] if node else typ, node[0] if node else name,

@@ -158,12 +158,22 @@ def _output_infos(path: Path, model, inputs: list[TensorInfo]) -> list[TensorInf
     infos = [TensorInfo(o.name, _static_dims(o), _dtype(o)) for o in model.graph.output]
     if all(_has_shape(o) for o in model.graph.output) and all(d > 0 for t in infos for d in t.shape):
         return infos
-    # Shape inference left a dim open: ask ONNX Runtime what it produces on a seeded input.
+    # Shape inference left a dim open: ask ONNX Runtime what it produces on two seeded inputs. If the two
+    # disagree, the shape depends on the input values, which no fixed-shape edge artifact can express.
     import onnxruntime as ort
 
-    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    res = sess.run(None, seeded_inputs(inputs))
-    return [TensorInfo(o.name, list(r.shape), str(r.dtype)) for o, r in zip(sess.get_outputs(), res)]
+    try:
+        sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        runs = [sess.run(None, seeded_inputs(inputs, seed)) for seed in (0, 1)]
+    except Exception as e:  # onnxruntime raises its own exception types
+        raise ModelError(f"ONNX Runtime cannot run the model to find its output shapes "
+                         f"({_first_line(e)}); check the model runs in onnxruntime") from e
+    names = [o.name for o in sess.get_outputs()]
+    for name, a, b in zip(names, runs[0], runs[1]):
+        if a.shape != b.shape:
+            raise ModelError(f"output '{name}' has a shape that depends on the input values ({list(a.shape)} vs "
+                             f"{list(b.shape)}); edge engines need fixed output shapes: make it static before export")
+    return [TensorInfo(n, list(r.shape), str(r.dtype)) for n, r in zip(names, runs[0])]
 
 
 def _has_shape(vi) -> bool:

@@ -39,9 +39,10 @@ class MnnEngine(Engine):
         args = []
         for t in self.inputs:
             a = feeds[t.name]
-            dtype = F.int if a.dtype.kind in "iu" else F.float
-            if a.dtype.kind in "iu":
-                a = a.astype(np.int32)
+            # MNN's const() takes int32 or float32 only: bools and ints go as int32, other floats as float32
+            is_int = a.dtype.kind in "iub"
+            dtype = F.int if is_int else F.float
+            a = a.astype(np.int32) if is_int else a.astype(np.float32, copy=False)
             # NCHW for every rank: MNN returned no outputs for a 3-D NHWC-tagged input (tests/test_zoo.py lstm)
             args.append(F.const(a, list(a.shape), F.NCHW, dtype))
         outs = self._mod.forward(args)

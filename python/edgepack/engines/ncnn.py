@@ -44,10 +44,10 @@ class NcnnEngine(Engine):
         for t in self.inputs:
             a = feeds[t.name]
             if a.ndim >= 2 and a.shape[0] == 1:
-                a = a[0]
-            elif a.ndim >= 2:
-                raise InputError(f"ncnn has no batch dimension: input '{t.name}' must have batch 1, "
-                                 f"got shape {list(feeds[t.name].shape)}")
+                a = a[0]  # pnnx treats a leading 1 as the batch, which ncnn Mats do not carry
+            if a.ndim > 4:
+                raise InputError(f"ncnn tensors have at most 4 dims: input '{t.name}' has shape "
+                                 f"{list(feeds[t.name].shape)}; reshape it before export")
             a = np.ascontiguousarray(a, dtype=np.float32)
             keep.append(a)
             mat = ncnn.Mat(a).clone()

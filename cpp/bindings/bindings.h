@@ -19,6 +19,7 @@ void init_cpu(py::module_& m);
 void init_fp16(py::module_& m);
 void init_normalize(py::module_& m);
 void init_preprocess(py::module_& m);
+void init_litert(py::module_& m);
 
 // "(3, 1080, 1920)"
 std::string shape_str(const py::array& a);

@@ -7,4 +7,5 @@ PYBIND11_MODULE(_core, m) {
   edgepack::bindings::init_fp16(m);
   edgepack::bindings::init_normalize(m);
   edgepack::bindings::init_preprocess(m);
+  edgepack::bindings::init_litert(m);
 }

@@ -16,6 +16,7 @@ ENGINES: dict[str, tuple[str, str, str, str]] = {
     "ncnn": ("edgepack.engines.ncnn", "NcnnEngine", "ncnn", "ncnn"),
     "mnn": ("edgepack.engines.mnn", "MnnEngine", "mnn", "MNN"),
     "litert": ("edgepack.engines.litert", "LiteRtEngine", "ai-edge-litert", "ai_edge_litert"),
+    "litert-native": ("edgepack.engines.litert_native", "LiteRtNativeEngine", "ai-edge-litert", "ai_edge_litert"),
 }
 
 

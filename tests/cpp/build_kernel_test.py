@@ -38,7 +38,7 @@ def sources(arch: str) -> list[tuple[Path, list[str]]]:
                 out.append((src, isa_flags))
         else:
             out.append((src, []))
-    out.append((ROOT / "tests/cpp/kernel_test.cpp", []))
+    out += [(src, []) for src in sorted((ROOT / "tests/cpp").glob("*.cpp"))]  # kernel_test.cpp + its parts
     return out
 
 

@@ -16,6 +16,7 @@
 #include "edgepack/cpu.h"
 #include "edgepack/fp16.h"
 #include "edgepack/normalize.h"
+#include "preprocess_test.h"
 
 using edgepack::Isa;
 using edgepack_test::Tally;
@@ -317,6 +318,7 @@ int main(int argc, char** argv) {
   fp16_known_values();
   normalize_known_values();
   rejects_bad_params();
+  preprocess_known_values(t);
   int simd = 0;
   for (Isa isa : edgepack::available_isas()) {
     if (isa == Isa::Ref) continue;
@@ -326,6 +328,7 @@ int main(int argc, char** argv) {
     fp32_to_fp16_patterns(isa);
     fp16_sizes_and_offsets(isa);
     normalize_vs_ref(isa);
+    preprocess_vs_ref(t, isa);
   }
   if (simd == 0) std::printf("kernel_test: no SIMD path available here; only the ref spec was checked\n");
   return t.finish("kernel_test");

@@ -114,7 +114,7 @@ void hfilter_ref(const int16_t* src, const AxisFilter& f, int C, uint8_t* dst) {
   }
 }
 
-RowOps row_ops_ref() { return RowOps{convert_row_ref, vfilter_ref, hfilter_ref}; }
+RowOps row_ops_ref() { return RowOps{convert_row_ref, vfilter_ref, hfilter_ref, nullptr}; }
 
 namespace {
 
@@ -195,7 +195,7 @@ inline void put(uint8_t* dst, const uint8_t* v) {
 // Writes resampled row t (tw pixels, C bytes each) to its output pixels through the value tables.
 template <size_t E>
 void write_row(const PreprocessParams& p, const PreprocessInfo& info, const ValueTables& vt, const int* chan, int nch,
-               int C, int tw, int th, int t, const uint8_t* row) {
+               int C, int tw, int th, int t, const uint8_t* row, WriteF32Fn write_f32) {
   // Output position of pixel s is affine in s: (X, Y) = (x0 + dx * s, y0 + dy * s).
   int x0 = 0, y0 = 0, dx = 1, dy = 0;
   switch (p.rotate) {
@@ -216,6 +216,17 @@ void write_row(const PreprocessParams& p, const PreprocessInfo& info, const Valu
   const ptrdiff_t chan_step = chw ? plane : 1;
   const ptrdiff_t start = chw ? y0 * W + x0 : (y0 * W + x0) * nch;
   auto* out = static_cast<uint8_t*>(p.dst);
+  if (E == 4 && write_f32 != nullptr && chw && pix_step == 1 && nch == 3 && C == 4) {
+    float mean[3], scale[3];
+    float* dst[3];
+    for (int c = 0; c < 3; ++c) {
+      mean[c] = p.mean[c];
+      scale[c] = 1.0f / p.std[c];
+      dst[c] = reinterpret_cast<float*>(out) + start + c * chan_step;
+    }
+    write_f32(row, tw, chan, mean, scale, dst);
+    return;
+  }
   for (int c = 0; c < nch; ++c) {
     uint8_t* d = out + static_cast<ptrdiff_t>(E) * (start + c * chan_step);
     const uint8_t* tab = vt.at(c, 0);
@@ -224,25 +235,32 @@ void write_row(const PreprocessParams& p, const PreprocessInfo& info, const Valu
   }
 }
 
-// Pixels outside the resized region (letterbox bars) get pad[c] through the value tables.
+// Pixels outside the resized region (letterbox bars) get pad[c] through the value tables. One row of
+// pad values is built once and copied span by span.
 void fill_pad(const PreprocessParams& p, const PreprocessInfo& info, const ValueTables& vt, int nch) {
   const size_t E = vt.esz, W = static_cast<size_t>(p.out_width), H = static_cast<size_t>(p.out_height);
   auto* out = static_cast<uint8_t*>(p.dst);
   const size_t x_lo = static_cast<size_t>(info.pad_x), x_hi = x_lo + static_cast<size_t>(info.resized_width);
   const size_t y_lo = static_cast<size_t>(info.pad_y), y_hi = y_lo + static_cast<size_t>(info.resized_height);
   if (x_lo == 0 && y_lo == 0 && x_hi == W && y_hi == H) return;
-  for (int c = 0; c < nch; ++c) {
-    const uint8_t* v = vt.at(c, p.pad[c]);
+  const bool chw = p.layout == TensorLayout::CHW;
+  const size_t px = chw ? E : E * static_cast<size_t>(nch);  // bytes per pixel within one row span
+  const size_t planes = chw ? static_cast<size_t>(nch) : 1;
+  std::vector<uint8_t> pad_row(W * px);
+  for (size_t pl = 0; pl < planes; ++pl) {
+    for (size_t x = 0; x < W; ++x) {
+      for (size_t c = 0; c < px / E; ++c) {
+        std::memcpy(pad_row.data() + x * px + c * E, vt.at(static_cast<int>(chw ? pl : c), p.pad[chw ? pl : c]), E);
+      }
+    }
+    uint8_t* base = out + pl * W * H * E;
     for (size_t y = 0; y < H; ++y) {
-      const bool bar_row = y < y_lo || y >= y_hi;
-      for (size_t x = 0; x < W; ++x) {
-        if (!bar_row && x >= x_lo && x < x_hi) {
-          x = x_hi - 1;
-          continue;
-        }
-        const size_t idx = p.layout == TensorLayout::CHW ? static_cast<size_t>(c) * W * H + y * W + x
-                                                         : (y * W + x) * static_cast<size_t>(nch) + static_cast<size_t>(c);
-        std::memcpy(out + idx * E, v, E);
+      uint8_t* row = base + y * W * px;
+      if (y < y_lo || y >= y_hi) {
+        std::memcpy(row, pad_row.data(), W * px);
+      } else {
+        std::memcpy(row, pad_row.data(), x_lo * px);
+        std::memcpy(row + x_hi * px, pad_row.data(), (W - x_hi) * px);
       }
     }
   }
@@ -281,9 +299,9 @@ void preprocess_run(const PreprocessParams& p, const PreprocessInfo& info, const
     ops.vfilter(rows.data(), wts.data(), n, len, vrow.data());
     ops.hfilter(vrow.data(), fx, C, hrow.data());
     switch (vt.esz) {
-      case 4: write_row<4>(p, info, vt, chan, nch, C, tw, th, t, hrow.data()); break;
-      case 2: write_row<2>(p, info, vt, chan, nch, C, tw, th, t, hrow.data()); break;
-      default: write_row<1>(p, info, vt, chan, nch, C, tw, th, t, hrow.data()); break;
+      case 4: write_row<4>(p, info, vt, chan, nch, C, tw, th, t, hrow.data(), ops.write_f32); break;
+      case 2: write_row<2>(p, info, vt, chan, nch, C, tw, th, t, hrow.data(), ops.write_f32); break;
+      default: write_row<1>(p, info, vt, chan, nch, C, tw, th, t, hrow.data(), ops.write_f32); break;
     }
   }
 }

@@ -20,10 +20,17 @@ using VFilterFn = void (*)(const uint8_t* const* rows, const int16_t* w, int n, 
 // for i < f.out_len, C = 1 or 4.
 using HFilterFn = void (*)(const int16_t* src, const AxisFilter& f, int C, uint8_t* dst);
 
+// Optional fast path for float32 CHW rows written left to right (rotate 0, or 180 with mirror):
+// dst[c][s] = (float(row[4 s + chan[c]]) - mean[c]) * scale[c] for s < n, c < 3 -- the same two float32
+// roundings as the value tables, so the bytes are identical. nullptr: the tables are used.
+using WriteF32Fn = void (*)(const uint8_t* row, int n, const int* chan, const float* mean, const float* scale,
+                            float* const* dst);
+
 struct RowOps {
   ConvertRowFn convert;
   VFilterFn vfilter;
   HFilterFn hfilter;
+  WriteF32Fn write_f32;
 };
 
 void convert_row_ref(const ImageView& src, int y, int x0, int w, bool gray, uint8_t* dst);

@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from bench_kernels import best_ms  # same folder: best-of-N timing shared with the kernel benchmark
 
 try:
     from edgepack import kernels
@@ -35,16 +35,6 @@ except ImportError:  # running from a source checkout without installing
 W, H, OUT = 1920, 1080, 640
 MEAN = [123.675, 116.28, 103.53]
 STD = [58.395, 57.12, 57.375]
-
-
-def best_ms(fn: Callable[[], object], repeat: int) -> float:
-    fn()
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best * 1e3
 
 
 def make_frame() -> np.ndarray:

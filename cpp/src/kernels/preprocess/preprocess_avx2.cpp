@@ -180,13 +180,7 @@ void write_f32_avx2(const uint8_t* row, int n, const int* chan, const float* mea
       _mm256_storeu_ps(dst[c] + s, _mm256_mul_ps(_mm256_sub_ps(v, m[c]), k[c]));
     }
   }
-  for (; s < n; ++s) {
-    for (int c = 0; c < 3; ++c) {
-      const float d = static_cast<float>(row[4 * s + chan[c]]) - mean[c];
-      const float x = d * scale[c];
-      std::memcpy(dst[c] + s, &x, 4);
-    }
-  }
+  write_f32_ref(row, s, n, chan, mean, scale, dst);
 }
 
 }  // namespace

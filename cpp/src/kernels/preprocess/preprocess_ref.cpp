@@ -114,6 +114,17 @@ void hfilter_ref(const int16_t* src, const AxisFilter& f, int C, uint8_t* dst) {
   }
 }
 
+void write_f32_ref(const uint8_t* row, int s0, int n, const int* chan, const float* mean, const float* scale,
+                   float* const* dst) {
+  for (int s = s0; s < n; ++s) {
+    for (int c = 0; c < 3; ++c) {
+      const float d = static_cast<float>(row[4 * s + chan[c]]) - mean[c];
+      const float x = d * scale[c];
+      std::memcpy(dst[c] + s, &x, 4);
+    }
+  }
+}
+
 RowOps row_ops_ref() { return RowOps{convert_row_ref, vfilter_ref, hfilter_ref, nullptr}; }
 
 namespace {

@@ -36,6 +36,9 @@ struct RowOps {
 void convert_row_ref(const ImageView& src, int y, int x0, int w, bool gray, uint8_t* dst);
 void vfilter_ref(const uint8_t* const* rows, const int16_t* w, int n, size_t len, int16_t* dst);
 void hfilter_ref(const int16_t* src, const AxisFilter& f, int C, uint8_t* dst);
+// The WriteF32Fn formula for pixels [s0, n): the SIMD paths' row tails.
+void write_f32_ref(const uint8_t* row, int s0, int n, const int* chan, const float* mean, const float* scale,
+                   float* const* dst);
 
 // The driver: p validated and info = plan_preprocess(p).
 void preprocess_run(const PreprocessParams& p, const PreprocessInfo& info, const RowOps& ops);

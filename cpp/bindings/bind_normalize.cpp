@@ -6,6 +6,7 @@
 
 #include "bindings.h"
 #include "edgepack/normalize.h"
+#include "edgepack/vulkan_kernels.h"
 
 namespace edgepack::bindings {
 
@@ -54,7 +55,8 @@ NormalizeParams image_params(const py::array& src) {
 
 py::array normalize_py(const py::object& src_obj, const std::vector<float>& mean, const std::vector<float>& std_,
                        const std::optional<std::vector<int>>& channels, const py::object& out,
-                       const std::optional<std::string>& isa) {
+                       const std::optional<std::string>& isa, const std::string& device) {
+  const bool vulkan = parse_device_arg("normalize", device, isa);
   if (!py::isinstance<py::array>(src_obj)) bad_image("got " + describe(src_obj));
   const auto src = py::reinterpret_borrow<py::array>(src_obj);
   NormalizeParams p = image_params(src);
@@ -91,7 +93,9 @@ py::array normalize_py(const py::object& src_obj, const std::vector<float>& mean
   p.dst = static_cast<float*>(dst.mutable_data());
   {
     py::gil_scoped_release release;
-    if (which) {
+    if (vulkan) {
+      normalize_hwc_to_chw_vulkan(p);
+    } else if (which) {
       normalize_hwc_to_chw(p, *which);
     } else {
       normalize_hwc_to_chw(p);
@@ -104,6 +108,7 @@ py::array normalize_py(const py::object& src_obj, const std::vector<float>& mean
 void init_normalize(py::module_& m) {
   m.def("normalize", &normalize_py, py::arg("src"), py::arg("mean"), py::arg("std"), py::kw_only(),
         py::arg("channels") = py::none(), py::arg("out") = py::none(), py::arg("isa") = py::none(),
+        py::arg("device") = "cpu",
         "uint8 HWC image -> float32 CHW: out[c] = (img[..., channels[c]] - mean[c]) * (1 / std[c]).");
 }
 

@@ -20,6 +20,7 @@ void init_fp16(py::module_& m);
 void init_normalize(py::module_& m);
 void init_preprocess(py::module_& m);
 void init_litert(py::module_& m);
+void init_vulkan(py::module_& m);
 
 // "(3, 1080, 1920)"
 std::string shape_str(const py::array& a);
@@ -27,6 +28,8 @@ std::string shape_str(const py::array& a);
 std::string describe(const py::handle& obj);
 // None -> nullopt; a known name -> that Isa; anything else -> ValueError.
 std::optional<Isa> parse_isa_arg(const std::optional<std::string>& isa);
+// "cpu" -> false, "vulkan" -> true (ValueError if an isa is forced too), anything else -> ValueError.
+bool parse_device_arg(const char* fn, const std::string& device, const std::optional<std::string>& isa);
 // ValueError unless `out` is a writeable C-contiguous array of `dtype` and exactly `shape`, not
 // overlapping the input's bytes [src, src + src_bytes); returns it as an array.
 py::array check_out(const char* fn, const py::object& out, const py::dtype& dtype,

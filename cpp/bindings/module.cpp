@@ -8,4 +8,5 @@ PYBIND11_MODULE(_core, m) {
   edgepack::bindings::init_normalize(m);
   edgepack::bindings::init_preprocess(m);
   edgepack::bindings::init_litert(m);
+  edgepack::bindings::init_vulkan(m);
 }

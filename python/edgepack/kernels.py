@@ -26,6 +26,7 @@ import numpy as np
 from .errors import InputError
 
 IsaName = Literal["ref", "avx2", "neon"]
+DeviceName = Literal["cpu", "vulkan"]
 
 __all__ = [
     "KernelArgumentError",
@@ -34,10 +35,13 @@ __all__ = [
     "fp16_to_fp32",
     "fp32_to_fp16",
     "isa_info",
+    "last_device",
     "last_isa",
     "normalize",
     "PreprocessInfo",
     "preprocess",
+    "vulkan_devices",
+    "vulkan_info",
 ]
 
 
@@ -124,6 +128,7 @@ def normalize(
     channels: Sequence[int] | None = None,
     out: np.ndarray | None = None,
     isa: IsaName | None = None,
+    device: DeviceName = "cpu",
 ) -> np.ndarray:
     """uint8 image (H, W) or (H, W, C), C in 1/3/4 -> float32 planes (C_out, H, W).
 
@@ -133,12 +138,40 @@ def normalize(
     ``(0, 1, 2)`` drops alpha from RGBA. ``mean``/``std``: one value, or one per output channel.
     Rows may be padded (e.g. a crop of a larger image): only pixels within a row must be packed.
     ``out``: a C-contiguous float32 array of shape (C_out, H, W) to write into.
+    ``device="vulkan"`` runs the compute shader (bit-identical to the CPU paths); see :func:`vulkan_info`.
     """
     ch = None if channels is None else [int(c) for c in channels]
     return _call(
         _core().normalize, img, _per_channel("mean", mean), _per_channel("std", std),
-        channels=ch, out=out, isa=isa,
+        channels=ch, out=out, isa=isa, device=device,
     )
+
+
+# ---------------------------------------------------------------------------------------------- Vulkan
+# Kernels taking ``device="vulkan"`` run a compute shader on the device chosen once per process
+# (EDGEPACK_VULKAN_DEVICE=<index> picks one of vulkan_devices(); EDGEPACK_VULKAN=0 disables Vulkan).
+# Without a usable device they run on the CPU instead and print one line on stderr, once per process;
+# last_device() tells which one ran.
+
+
+def vulkan_info() -> dict[str, Any]:
+    """Vulkan status: ``built`` (compiled in), ``available`` (a device is ready), ``device`` (its name or
+    None), ``note`` (why not, or "not built: ..."; also notes an ignored EDGEPACK_VULKAN_DEVICE)."""
+    core = _core()
+    available = core.vulkan_available()
+    device = next((d["name"] for d in core.vulkan_devices() if d["selected"]), None) if available else None
+    return {"built": core.vulkan_built(), "available": available, "device": device, "note": core.vulkan_note()}
+
+
+def vulkan_devices() -> list[dict[str, Any]]:
+    """Every Vulkan device the loader reports: index, name, type (discrete/integrated/virtual/cpu/other),
+    api_version, vendor_id, device_id, compute, selected. Empty without Vulkan."""
+    return _core().vulkan_devices()
+
+
+def last_device() -> str:
+    """Where the most recent ``device="vulkan"`` call of this thread ran: "vulkan", or "cpu" after a fallback."""
+    return _core().last_device()
 
 
 # preprocess lives in its own module (it is large); imported last because it uses the helpers above.

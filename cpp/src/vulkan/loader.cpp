@@ -40,31 +40,31 @@ bool load_loader(std::string* why) {
   return true;
 }
 
-bool load_instance(VkInstance instance, std::string* why) {
-  Functions& f = fn();
-#define EDGEPACK_VK_LOAD(name)                                                                 \
-  f.name = reinterpret_cast<PFN_##name>(f.vkGetInstanceProcAddr(instance, #name));            \
-  if (f.name == nullptr) {                                                                     \
-    *why = "the Vulkan loader does not provide " #name;                                        \
-    return false;                                                                              \
+// Fills f.<name> from get(handle, "<name>"); `missing` says who lacks it. Used inside the two loaders below.
+#define EDGEPACK_VK_LOAD(name)                                                \
+  f.name = reinterpret_cast<PFN_##name>(get(handle, #name));                  \
+  if (f.name == nullptr) {                                                    \
+    *why = std::string(missing) + " does not provide " #name;                 \
+    return false;                                                             \
   }
+
+bool load_instance(VkInstance handle, std::string* why) {
+  Functions& f = fn();
+  const PFN_vkGetInstanceProcAddr get = f.vkGetInstanceProcAddr;
+  const char* missing = "the Vulkan loader";
   EDGEPACK_VK_INSTANCE_FUNCTIONS(EDGEPACK_VK_LOAD)
-#undef EDGEPACK_VK_LOAD
   return true;
 }
 
-bool load_device(VkDevice device, std::string* why) {
+bool load_device(VkDevice handle, std::string* why) {
   Functions& f = fn();
-#define EDGEPACK_VK_LOAD(name)                                                                 \
-  f.name = reinterpret_cast<PFN_##name>(f.vkGetDeviceProcAddr(device, #name));                \
-  if (f.name == nullptr) {                                                                     \
-    *why = "the Vulkan driver does not provide " #name;                                        \
-    return false;                                                                              \
-  }
+  const PFN_vkGetDeviceProcAddr get = f.vkGetDeviceProcAddr;
+  const char* missing = "the Vulkan driver";
   EDGEPACK_VK_DEVICE_FUNCTIONS(EDGEPACK_VK_LOAD)
-#undef EDGEPACK_VK_LOAD
   return true;
 }
+
+#undef EDGEPACK_VK_LOAD
 
 const char* result_name(VkResult r) {
   switch (r) {

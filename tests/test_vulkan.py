@@ -8,6 +8,7 @@ The fallback tests run everywhere: they force "no Vulkan" through environment va
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import sys
@@ -25,6 +26,8 @@ else:
     pytest.importorskip("edgepack._core", reason="edgepack._core is not built (pip install . or see tools/)")
 
 from test_kernels import IMAGE_SIZES, guarded, mean_std, padded_image, u32  # noqa: E402
+from test_preprocess import DTYPES, FORMATS, MEAN, STD, frame, out_shape, quant  # noqa: E402
+from test_preprocess import guarded as guarded_pre  # noqa: E402
 
 INSTALL_HINT = "apt-get install mesa-vulkan-drivers libvulkan1 (and libvulkan-dev glslang-tools to build)"
 
@@ -194,6 +197,104 @@ def test_normalize_vulkan_from_threads(vulkan):
         t.join()
     assert where == ["vulkan"] * len(imgs)
     assert all(np.array_equal(a, b) for a, b in zip(got, want))
+
+
+# ----------------------------------------------------------------------------------- preprocess
+# The shader computes the spec's integer steps exactly and takes the value stage from tables made by the
+# CPU kernel, so every dtype (float32 included) must be bit-identical to the ref: no tolerance.
+
+def vulkan_vs_ref(img, **kw) -> None:
+    dtype = kw.get("dtype", "float32")
+    shape = out_shape(kw["out_size"], kw.get("color", "rgb"), kw.get("layout", "chw"))
+    ref = guarded_pre(lambda o: kernels.preprocess(img, out=o, isa="ref", **kw), shape, dtype)
+    got = guarded_pre(lambda o: kernels.preprocess(img, out=o, device="vulkan", **kw), shape, dtype)
+    assert kernels.last_device() == "vulkan"
+    assert np.array_equal(ref, got), f"vulkan differs from ref for {kw}"
+
+
+@pytest.mark.parametrize("fmt", list(FORMATS))
+def test_preprocess_vulkan_identical_to_ref_small_matrix(vulkan, fmt):
+    """Every format x rotation x mirror x mode, dtypes/layouts/colours rotating through the cases."""
+    rng = np.random.default_rng(7)
+    for (w, h), rotate, mirror, mode in itertools.product(
+            [(1, 1), (15, 15), (16, 16), (17, 17)], (0, 90, 180, 270), (False, True), ("stretch", "letterbox")):
+        if FORMATS[fmt] == 0:
+            w, h = w + w % 2, h + h % 2
+        img = frame(fmt, w, h, rng, pad=3)
+        dtype = DTYPES[(rotate // 90 + w + mirror) % 4]
+        layout = "hwc" if (w + rotate // 90) % 2 else "chw"
+        color = ["rgb", "bgr", "gray"][(rotate // 90 + h + mirror) % 3]
+        gray = color == "gray"
+        for out_size in ((16, 17), (5, 33)):
+            vulkan_vs_ref(img, format=fmt, out_size=out_size, rotate=rotate, mirror=mirror, mode=mode, dtype=dtype,
+                          layout=layout, color=color, mean=120 if gray else MEAN, std=60 if gray else STD,
+                          pad=7 if gray else [114, 0, 255], **quant(dtype))
+
+
+@pytest.mark.parametrize("interp", ["auto", "bilinear", "area"])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_preprocess_vulkan_interp_and_dtypes(vulkan, interp, dtype):
+    """Up- and down-scaling by fractional and >= 2x factors on both axes, a crop, every dtype."""
+    rng = np.random.default_rng(8)
+    img = frame("nv21", 202, 150, rng, pad=6)
+    for out_size, crop in (((61, 37), None), ((300, 41), (10, 4, 150, 140)), ((7, 230), (0, 0, 202, 150))):
+        vulkan_vs_ref(img, format="nv21", out_size=out_size, crop=crop, interp=interp, dtype=dtype,
+                      mean=MEAN, std=STD, mode="letterbox", **quant(dtype))
+
+
+@pytest.mark.parametrize("fmt", ["rgb888", "bgra8888", "gray8", "nv21", "nv12", "i420"])
+def test_preprocess_vulkan_identical_to_ref_large(vulkan, fmt):
+    rng = np.random.default_rng(9)
+    w, h = (1920, 1080) if FORMATS[fmt] == 0 else (1919, 1081)
+    img = frame(fmt, w, h, rng, pad=5)
+    vulkan_vs_ref(img, format=fmt, out_size=(640, 640), mode="letterbox", mean=MEAN, std=STD)  # P1's shape
+    vulkan_vs_ref(img, format=fmt, out_size=(320, 321), rotate=270, mirror=True, crop=(3, 1, 1001, 777),
+                  interp="bilinear", dtype="int8", scale=0.03, zero_point=-5, layout="hwc", color="bgr")
+
+
+def test_preprocess_vulkan_yuv_planes_with_strides(vulkan):
+    """Android camera planes: separate Y and interleaved VU planes, each with its own padded row stride."""
+    rng = np.random.default_rng(10)
+    w, h = 64, 48
+    # Both planes in one allocation: the binding's overlap check spans the planes' whole address range,
+    # so planes from two allocations can make an unrelated `out` look overlapping (flaky).
+    buf = rng.integers(0, 256, h * (w + 12) + (h // 2) * (w + 20), dtype=np.uint8)
+    y = buf[: h * (w + 12)].reshape(h, w + 12)[:, :w]
+    vu = buf[h * (w + 12):].reshape(h // 2, w + 20)[:, :w]
+    for rotate in (90, 270):
+        vulkan_vs_ref((y, vu), format="nv21", width=w, height=h, out_size=(32, 32), rotate=rotate, mirror=True,
+                      mode="letterbox", dtype="float16", mean=MEAN, std=STD)
+
+
+def test_preprocess_vulkan_returns_the_same_info(vulkan):
+    img = frame("rgb888", 100, 60, np.random.default_rng(11))
+    kw = dict(format="rgb888", out_size=(64, 64), mode="letterbox", rotate=90, crop=(5, 5, 80, 50))
+    _, a = kernels.preprocess(img, **kw)
+    _, b = kernels.preprocess(img, device="vulkan", **kw)
+    assert a == b
+
+
+def test_preprocess_vulkan_argument_errors_come_first():
+    img = np.zeros((4, 6, 3), np.uint8)
+    with pytest.raises(kernels.KernelArgumentError, match="rotate must be 0, 90, 180 or 270"):
+        kernels.preprocess(img, format="rgb888", out_size=(4, 4), rotate=45, device="vulkan")
+    with pytest.raises(kernels.KernelArgumentError, match="cannot be combined with device='vulkan'"):
+        kernels.preprocess(img, format="rgb888", out_size=(4, 4), isa="ref", device="vulkan")
+
+
+def test_preprocess_without_vulkan_runs_on_cpu_and_warns_once():
+    code = ("import numpy as np; from edgepack import kernels as k\n"
+            "img = np.arange(6 * 8 * 3, dtype=np.uint8).reshape(6, 8, 3)\n"
+            "kw = dict(format='rgb888', out_size=(5, 7), mode='letterbox', dtype='float16', mean=9, std=3)\n"
+            "a, _ = k.preprocess(img, device='vulkan', **kw); b, _ = k.preprocess(img, device='vulkan', **kw)\n"
+            "c, _ = k.preprocess(img, isa='ref', **kw)\n"
+            "print(k.last_device(), np.array_equal(a.view(np.uint16), c.view(np.uint16)) and "
+            "np.array_equal(b.view(np.uint16), c.view(np.uint16)))\n")
+    r = run_python(code, EDGEPACK_VULKAN="0")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["cpu", "True"]
+    lines = [ln for ln in r.stderr.splitlines() if ln.startswith("edgepack:")]
+    assert len(lines) == 1 and lines[0].endswith("running preprocess on the CPU"), r.stderr
 
 
 # --------------------------------------------------------------------------------- ncnn on Vulkan

@@ -8,6 +8,7 @@
 
 #include "bindings.h"
 #include "edgepack/preprocess.h"
+#include "edgepack/vulkan_kernels.h"
 
 namespace edgepack::bindings {
 
@@ -65,7 +66,9 @@ py::tuple preprocess_py(const py::sequence& planes, const std::string& format, i
                         const std::array<int, 3>& pad, const std::vector<float>& mean, const std::vector<float>& std_,
                         int rotate, bool mirror, const std::optional<std::array<int, 4>>& crop,
                         const std::string& color, const std::string& layout, const std::string& dtype, float q_scale,
-                        int zero_point, const py::object& out, const std::optional<std::string>& isa) {
+                        int zero_point, const py::object& out, const std::optional<std::string>& isa,
+                        const std::string& device) {
+  const bool vulkan = parse_device_arg("preprocess", device, isa);
   PreprocessParams p;
   if (!parse_pixel_format(format.c_str(), &p.src.format)) {
     bad("format must be one of 'rgb888', 'bgr888', 'rgba8888', 'bgra8888', 'gray8', 'nv21', 'nv12', 'i420', got '" +
@@ -143,7 +146,7 @@ py::tuple preprocess_py(const py::sequence& planes, const std::string& format, i
   PreprocessInfo ran;
   {
     py::gil_scoped_release release;
-    ran = which ? preprocess(p, *which) : preprocess(p);
+    ran = vulkan ? preprocess_vulkan(p) : which ? preprocess(p, *which) : preprocess(p);
   }
   py::dict d;
   d["src_width"] = ran.src_width;
@@ -191,7 +194,7 @@ void init_preprocess(py::module_& m) {
         py::arg("rotate") = 0, py::arg("mirror") = false, py::arg("crop") = py::none(), py::arg("color") = "rgb",
         py::arg("layout") = "chw", py::arg("dtype") = "float32", py::arg("q_scale") = 1.0f,
         py::arg("zero_point") = 0, py::arg("out") = py::none(), py::arg("isa") = py::none(),
-        "Fused preprocess (see edgepack.kernels.preprocess); returns (array, geometry dict).");
+        py::arg("device") = "cpu", "Fused preprocess (see edgepack.kernels.preprocess); returns (array, geometry dict).");
   m.def("preprocess_map_boxes", &map_boxes_py, py::arg("src_width"), py::arg("src_height"), py::arg("crop"),
         py::arg("rotate"), py::arg("mirror"), py::arg("oriented_size"), py::arg("pad"), py::arg("scale"),
         py::arg("boxes"), "The C++ PreprocessInfo::map_box over a list of boxes (for tests and callers).");

@@ -51,6 +51,7 @@ def preprocess(
     zero_point: int = 0,
     out: npt.NDArray[np.generic] | None = None,
     isa: str | None = None,
+    device: str = "cpu",
 ) -> tuple[npt.NDArray[np.generic], dict[str, object]]: ...
 def preprocess_map_boxes(
     src_width: int,

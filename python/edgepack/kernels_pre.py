@@ -15,7 +15,7 @@ from typing import Literal
 
 import numpy as np
 
-from .kernels import IsaName, KernelArgumentError, _call, _core
+from .kernels import DeviceName, IsaName, KernelArgumentError, _call, _core
 
 PixelFormat = Literal["rgb888", "bgr888", "rgba8888", "bgra8888", "gray8", "nv21", "nv12", "i420"]
 _PACKED = {"rgb888": 3, "bgr888": 3, "rgba8888": 4, "bgra8888": 4, "gray8": 1}
@@ -167,6 +167,7 @@ def preprocess(
     zero_point: int | None = None,
     out: np.ndarray | None = None,
     isa: IsaName | None = None,
+    device: DeviceName = "cpu",
 ) -> tuple[np.ndarray, PreprocessInfo]:
     """Source frame -> model input in one pass; returns ``(tensor, info)``.
 
@@ -184,6 +185,8 @@ def preprocess(
     ``dtype``; uint8/int8 need ``scale`` (and ``zero_point``): ``q = clamp(rint(x / scale) + zp)``.
     ``out``: a C-contiguous array of shape (C, H, W) or (H, W, C) and ``dtype`` to write into.
     ``info.map_boxes(boxes)`` maps detections back to source pixels.
+    ``device="vulkan"``: the compute shader, bit-identical to the CPU paths for every option; without a
+    Vulkan device it runs on the CPU after one warning line (see ``kernels.vulkan_info()``).
     """
     fmt = str(format).lower()
     if fmt in _PACKED:
@@ -223,7 +226,7 @@ def preprocess(
         mode=mode, interp=interp, pad=pads, mean=_floats("mean", mean), std=_floats("std", std),
         rotate=int(rotate), mirror=bool(mirror), crop=crop_t, color=color, layout=layout, dtype=dtype,
         q_scale=1.0 if scale is None else float(scale), zero_point=0 if zero_point is None else int(zero_point),
-        out=out, isa=isa,
+        out=out, isa=isa, device=device,
     )
     info = PreprocessInfo(
         src_size=(d["src_width"], d["src_height"]), crop=tuple(d["crop"]), rotate=d["rotate"], mirror=d["mirror"],

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "edgepack/normalize.h"
+#include "edgepack/preprocess.h"
 #include "edgepack/vulkan.h"
 
 namespace edgepack {
@@ -14,5 +15,11 @@ const char* last_device();
 
 // Throws std::invalid_argument like normalize_hwc_to_chw; std::runtime_error on a Vulkan failure.
 void normalize_hwc_to_chw_vulkan(const NormalizeParams& p);
+
+// Bit-identical to preprocess(p) for every format, geometry and dtype (the shader computes the exact
+// integer steps 1-3 of the spec; the value stage uses tables made by the CPU kernel). Validates like
+// preprocess(p); also std::invalid_argument when the frame or output exceeds the device's storage
+// buffer range (2 GiB at most).
+PreprocessInfo preprocess_vulkan(const PreprocessParams& p);
 
 }  // namespace edgepack

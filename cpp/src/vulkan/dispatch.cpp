@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdio>
 #include <stdexcept>
+#include <string>
 
 #include "edgepack/vulkan_kernels.h"
 #include "gpu.h"
@@ -33,6 +34,27 @@ void normalize_hwc_to_chw_vulkan(const NormalizeParams& p) {
   }
   vk::normalize_gpu(p);
   g_last_device = "vulkan";
+}
+
+PreprocessInfo preprocess_vulkan(const PreprocessParams& p) {
+  if (!vulkan_available()) {
+    vulkan_warn_fallback("preprocess");
+    const PreprocessInfo info = preprocess(p);  // validates
+    g_last_device = "cpu";
+    return info;
+  }
+  const PreprocessInfo info = plan_preprocess(p);
+  for (int k = 0; k < pixel_format_planes(p.src.format); ++k) {
+    if (p.src.plane[k] == nullptr) throw std::invalid_argument("preprocess: plane " + std::to_string(k) + " is null");
+  }
+  if (p.dst == nullptr) throw std::invalid_argument("preprocess: null output buffer");
+  if (p.dst_bytes < preprocess_out_bytes(p)) {
+    throw std::invalid_argument("preprocess: output buffer has " + std::to_string(p.dst_bytes) + " bytes, needs " +
+                                std::to_string(preprocess_out_bytes(p)));
+  }
+  vk::preprocess_gpu(p, info);
+  g_last_device = "vulkan";
+  return info;
 }
 
 }  // namespace edgepack

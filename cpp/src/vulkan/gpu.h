@@ -3,9 +3,12 @@
 #pragma once
 
 #include "edgepack/normalize.h"
+#include "edgepack/preprocess.h"
 
 namespace edgepack::vk {
 
 void normalize_gpu(const NormalizeParams& p);
+// info = plan_preprocess(p).
+void preprocess_gpu(const PreprocessParams& p, const PreprocessInfo& info);
 
 }  // namespace edgepack::vk

@@ -26,5 +26,6 @@ namespace edgepack::vk {
 
 // Unreachable: dispatch.cpp calls these only when vulkan_available().
 void normalize_gpu(const NormalizeParams&) { throw std::logic_error("built without Vulkan"); }
+void preprocess_gpu(const PreprocessParams&, const PreprocessInfo&) { throw std::logic_error("built without Vulkan"); }
 
 }  // namespace edgepack::vk

@@ -161,6 +161,10 @@ size_t preprocess_out_bytes(const PreprocessParams& p);
 // touch pixel data and does not need dst.
 PreprocessInfo plan_preprocess(const PreprocessParams& p);
 
+// plan_preprocess plus non-null planes and a dst of at least preprocess_out_bytes (what the entry points
+// below and preprocess_vulkan check before running).
+PreprocessInfo check_preprocess(const PreprocessParams& p);
+
 // Validates (as plan_preprocess, plus non-null planes and dst) and runs. Returns the geometry.
 PreprocessInfo preprocess(const PreprocessParams& p);           // active_isa()
 PreprocessInfo preprocess(const PreprocessParams& p, Isa isa);  // throws if isa unusable

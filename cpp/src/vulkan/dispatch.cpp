@@ -43,15 +43,7 @@ PreprocessInfo preprocess_vulkan(const PreprocessParams& p) {
     g_last_device = "cpu";
     return info;
   }
-  const PreprocessInfo info = plan_preprocess(p);
-  for (int k = 0; k < pixel_format_planes(p.src.format); ++k) {
-    if (p.src.plane[k] == nullptr) throw std::invalid_argument("preprocess: plane " + std::to_string(k) + " is null");
-  }
-  if (p.dst == nullptr) throw std::invalid_argument("preprocess: null output buffer");
-  if (p.dst_bytes < preprocess_out_bytes(p)) {
-    throw std::invalid_argument("preprocess: output buffer has " + std::to_string(p.dst_bytes) + " bytes, needs " +
-                                std::to_string(preprocess_out_bytes(p)));
-  }
+  const PreprocessInfo info = check_preprocess(p);
   vk::preprocess_gpu(p, info);
   g_last_device = "vulkan";
   return info;

@@ -20,8 +20,9 @@ kernels::RowOps ops_for(Isa isa) {
     default: return kernels::row_ops_ref();
   }
 }
+}  // namespace
 
-PreprocessInfo check_all(const PreprocessParams& p) {
+PreprocessInfo check_preprocess(const PreprocessParams& p) {
   PreprocessInfo info = plan_preprocess(p);
   for (int k = 0; k < pixel_format_planes(p.src.format); ++k) {
     if (p.src.plane[k] == nullptr) throw std::invalid_argument("preprocess: plane " + std::to_string(k) + " is null");
@@ -33,11 +34,10 @@ PreprocessInfo check_all(const PreprocessParams& p) {
   }
   return info;
 }
-}  // namespace
 
 PreprocessInfo preprocess(const PreprocessParams& p) {
   static const kernels::RowOps ops = ops_for(active_isa());
-  const PreprocessInfo info = check_all(p);
+  const PreprocessInfo info = check_preprocess(p);
   kernels::preprocess_run(p, info, ops);
   set_last_isa(active_isa());
   return info;
@@ -45,7 +45,7 @@ PreprocessInfo preprocess(const PreprocessParams& p) {
 
 PreprocessInfo preprocess(const PreprocessParams& p, Isa isa) {
   require_isa(isa);
-  const PreprocessInfo info = check_all(p);
+  const PreprocessInfo info = check_preprocess(p);
   kernels::preprocess_run(p, info, ops_for(isa));
   set_last_isa(isa);
   return info;

@@ -38,7 +38,10 @@ def sources(arch: str) -> list[tuple[Path, list[str]]]:
                 out.append((src, isa_flags))
         else:
             out.append((src, []))
-    out += [(src, []) for src in sorted((ROOT / "tests/cpp").glob("*.cpp"))]  # kernel_test.cpp + its parts
+    # kernel_test.cpp + its parts; other programs with their own main() (e.g. vulkan_test.cpp) are built elsewhere
+    parts = [src for src in sorted((ROOT / "tests/cpp").glob("*.cpp"))
+             if src.name == "kernel_test.cpp" or "int main(" not in src.read_text()]
+    out += [(src, []) for src in parts]
     return out
 
 

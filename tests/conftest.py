@@ -66,3 +66,16 @@ def package_root() -> str:
 @pytest.fixture
 def conv_model(tmp_path: Path) -> Path:
     return conv_relu_model(tmp_path / "conv.onnx")
+
+
+@pytest.fixture(scope="session")
+def digits_bundle(tmp_path_factory) -> Path:
+    """The demo digits classifier packed once per test session (ncnn + mnn, fp32 + fp16, short bench)."""
+    from edgepack.bundle.pack import PackOptions, pack
+    from edgepack.demo import load_demo
+
+    d = load_demo()
+    out = tmp_path_factory.mktemp("bundle") / "digits.edgepack"
+    opts = PackOptions(task="classify", labels=d.spec["labels"], mean=d.spec["mean"], std=d.spec["std"])
+    pack(d.model, out, opts, to="ncnn,mnn", precision="fp32,fp16", bench_runs=3)
+    return out

@@ -7,6 +7,7 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from .errors import (  # noqa: E402
+    BundleError,
     ConversionError,
     EngineCrashError,
     EngineRunError,
@@ -18,9 +19,13 @@ from .errors import (  # noqa: E402
     UnsupportedOpError,
 )
 
-__all__ = ["Error", "InputError", "ModelError", "UnsupportedOpError", "ConversionError",
+__all__ = ["Error", "BundleError", "InputError", "ModelError", "UnsupportedOpError", "ConversionError",
            "EngineUnavailableError", "EngineCrashError", "EngineRunError", "OutputError", "convert", "list_engines",
-           "get_engine", "__version__"]
+           "get_engine", "__version__",
+           "load", "Session", "Frame", "Classification", "Detections", "Mask"]
+
+_LAZY = {"load": ".session", "Session": ".session", "Frame": ".pipeline.results",
+         "Classification": ".pipeline.results", "Detections": ".pipeline.results", "Mask": ".pipeline.results"}
 
 
 def __getattr__(name: str):
@@ -32,4 +37,8 @@ def __getattr__(name: str):
         from . import engines
 
         return getattr(engines, name)
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
     raise AttributeError(f"module 'edgepack' has no attribute '{name}'")

@@ -82,6 +82,11 @@ def demo(output: str | None, limit: int | None, force: bool) -> int:
     return run_demo(output=output, limit=limit, force=force)
 
 
+from .cli_bundle import register as _register_bundle_commands  # noqa: E402
+
+_register_bundle_commands(cli)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script (which passes the return value to sys.exit)."""
     try:

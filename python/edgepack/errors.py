@@ -50,3 +50,8 @@ class EngineRunError(Error):
 
 class OutputError(Error):
     """The output location cannot be written."""
+
+
+class BundleError(Error):
+    """A bundle cannot be used: not a bundle, manifest invalid or from a newer edgepack, unsafe paths,
+    missing or corrupt artifact files. The message names the file and what to do."""

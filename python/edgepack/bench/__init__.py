@@ -1,0 +1,1 @@
+"""Benchmarks: device descriptor, per-artifact measurement in an isolated process, reports."""

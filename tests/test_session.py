@@ -1,0 +1,146 @@
+"""edgepack.load / Session on the packed digits bundle: every artifact, every input kind, thread safety."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import edgepack
+from conftest import run_cli
+from edgepack import kernels
+from edgepack.demo import load_demo, preprocess
+
+HAS_TOPK = hasattr(kernels, "topk")
+needs_topk = pytest.mark.skipif(not HAS_TOPK, reason="postprocess kernels (edgepack.kernels.topk) not in this build")
+DEMO = load_demo()
+
+
+def rgb_to_nv21(rgb: np.ndarray) -> bytes:
+    """Test data: BT.601 video-range encoding, 2x2 chroma average, V/U interleaved."""
+    f = rgb.astype(np.float64)
+    r, g, b = f[..., 0], f[..., 1], f[..., 2]
+    y = 16 + (65.481 * r + 128.553 * g + 24.966 * b) / 255
+    u = 128 + (-37.797 * r - 74.203 * g + 112.0 * b) / 255
+    v = 128 + (112.0 * r - 93.786 * g - 18.214 * b) / 255
+    h, w = y.shape
+    sub = lambda c: c.reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3))  # noqa: E731
+    vu = np.stack([sub(v), sub(u)], axis=2).reshape(h // 2, w)
+    return np.concatenate([y, vu]).round().clip(0, 255).astype(np.uint8).tobytes()
+
+
+def test_load_chooses_and_matches_the_engine_on_the_same_tensor(digits_bundle):
+    with edgepack.load(digits_bundle) as s:
+        assert s.task == "classify" and s.labels == [str(i) for i in range(10)]
+        assert s.choice.key in {"ncnn-fp32", "ncnn-fp16", "mnn-fp32", "mnn-fp16"}
+        x = preprocess(DEMO.images[:1], DEMO.spec["mean"], DEMO.spec["std"])  # the normalize kernel, another path
+        got = s.run(DEMO.images[0], raw=True)["logits"]
+        np.testing.assert_array_equal(got, s.infer({"image": x})["logits"])
+
+
+@pytest.mark.parametrize("key", ["ncnn-fp32", "ncnn-fp16", "mnn-fp32", "mnn-fp16"])
+def test_every_artifact_classifies_heldout_digits(digits_bundle, key):
+    engine, precision = key.split("-")
+    n = 60
+    with edgepack.load(digits_bundle, engine=engine, precision=precision, threads=1) as s:
+        assert s.choice.key == key
+        logits = np.concatenate([s.run(img, raw=True)["logits"] for img in DEMO.images[:n]])
+        assert np.mean(logits.argmax(1) == DEMO.labels[:n]) >= 0.95
+        if HAS_TOPK:
+            res = [s.run(img) for img in DEMO.images[:n]]
+            assert [int(r.labels[0]) for r in res] == list(logits.argmax(1))
+            assert all(len(r.scores) == 5 and r.scores == sorted(r.scores, reverse=True) for r in res)
+            assert all(0.0 <= r.scores[0] <= 1.0 for r in res)
+
+
+def test_input_kinds_agree(digits_bundle, tmp_path):
+    img = DEMO.images[7]
+    with edgepack.load(digits_bundle, engine="ncnn", precision="fp32") as s:
+        ref = s.run(img, raw=True)["logits"]
+        np.testing.assert_array_equal(s.run(np.ascontiguousarray(img[:, :, ::-1]), color="BGR", raw=True)["logits"],
+                                      ref)
+        Image.fromarray(img).save(tmp_path / "d.png")
+        np.testing.assert_array_equal(s.run(tmp_path / "d.png", raw=True)["logits"], ref)
+        np.testing.assert_array_equal(s.run(str(tmp_path / "d.png"), raw=True)["logits"], ref)
+        big = np.asarray(Image.fromarray(img).resize((96, 96), Image.NEAREST))  # resized by the kernel
+        assert s.run(big, raw=True)["logits"].argmax() == ref.argmax()
+
+
+def test_nv21_frames_with_rotation(digits_bundle):
+    with edgepack.load(digits_bundle, engine="ncnn", precision="fp32") as s:
+        agree = 0
+        for img in DEMO.images[:40]:
+            ref = s.run(img, raw=True)["logits"].argmax()
+            turned = np.ascontiguousarray(np.rot90(img, k=1))  # 90 deg counter-clockwise: rotation=90 undoes it
+            frame = edgepack.Frame(rgb_to_nv21(turned), 32, 32, "NV21", rotation=90)
+            agree += int(s.run(frame, raw=True)["logits"].argmax() == ref)
+            nv12 = bytearray(rgb_to_nv21(img))
+            uv = np.frombuffer(nv12, np.uint8)[32 * 32:].reshape(-1, 2)[:, ::-1].tobytes()
+            agree += int(s.run(edgepack.Frame(bytes(nv12[:1024]) + uv, 32, 32, "NV12"), raw=True)["logits"].argmax()
+                         == ref)
+        assert agree >= 76  # YUV 4:2:0 loses chroma detail; the digits are near-gray, so almost all agree
+
+
+def test_bad_inputs(digits_bundle):
+    with edgepack.load(digits_bundle, engine="mnn", precision="fp32") as s:
+        with pytest.raises(edgepack.InputError, match="uint8"):
+            s.run(DEMO.images[0].astype(np.float32))
+        with pytest.raises(edgepack.InputError, match="not found"):
+            s.run("no_such_image.png")
+        with pytest.raises(edgepack.InputError, match="takes a uint8 image array"):
+            s.run([1, 2, 3])
+    with pytest.raises(edgepack.InputError, match="closed"):
+        s.run(DEMO.images[0])
+    with pytest.raises(edgepack.InputError, match="even"):
+        edgepack.Frame(b"\0" * 100, 7, 8)
+    with pytest.raises(edgepack.InputError, match="needs 96 bytes"):
+        edgepack.Frame(b"\0" * 95, 8, 8)
+    with pytest.raises(edgepack.InputError, match="rotation"):
+        edgepack.Frame(b"\0" * 96, 8, 8, rotation=45)
+
+
+@pytest.mark.parametrize("key", ["ncnn-fp32", "mnn-fp32"])
+def test_run_is_thread_safe_8_threads_x_200_calls(digits_bundle, key):
+    engine, precision = key.split("-")
+    images = DEMO.images[:16]
+    with edgepack.load(digits_bundle, engine=engine, precision=precision, threads=1) as s:
+        def call(img):
+            return s.run(img) if HAS_TOPK else s.run(img, raw=True)["logits"]
+
+        def same(a, b):
+            return a == b if HAS_TOPK else np.array_equal(a, b)
+
+        expected = [call(img) for img in images]
+        bad: list[str] = []
+
+        def worker(t: int) -> None:
+            for i in range(200):
+                j = (t * 7 + i) % len(images)
+                if not same(call(images[j]), expected[j]):
+                    bad.append(f"thread {t} call {i} image {j}")
+
+        threads = [threading.Thread(target=worker, args=(t,)) for t in range(8)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        assert bad == []
+
+
+@needs_topk
+def test_cli_run_prints_and_saves(digits_bundle, tmp_path):
+    paths = []
+    for i in range(2):
+        p = tmp_path / f"digit{i}.png"
+        Image.fromarray(DEMO.images[i]).save(p)
+        paths.append(str(p))
+    r = run_cli("run", str(digits_bundle), *paths, "--engine", "ncnn", "--save", str(tmp_path / "out.png"))
+    assert r.returncode == 0, r.stderr
+    for i, p in enumerate(paths):
+        line = next(ln for ln in r.stdout.splitlines() if ln.startswith(p))
+        assert line.split(": ", 1)[1].startswith(str(DEMO.labels[i]))
+        saved = Path(tmp_path / f"out_digit{i}.png")
+        assert Image.open(saved).size[0] >= 256

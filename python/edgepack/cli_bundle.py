@@ -170,6 +170,45 @@ def run(bundle, images, engine, precision, threads, save) -> int:
     return 0
 
 
+@click.command()
+@click.argument("target", type=click.Path(path_type=str))
+@click.option("--threads", default="1,2", show_default=True, help="Thread counts, comma-separated.")
+@click.option("--runs", default=50, show_default=True, help="Timed runs per artifact x thread count.")
+@click.option("--no-overhead", is_flag=True, help="Skip the Session overhead measurements (bundles only).")
+@click.option("-o", "--output", default=None, help="Report directory for bench.json + bench.png "
+                                                   "[default: ./<name>_bench].")
+@click.option("--record", is_flag=True, help="Store this device's results in the bundle (rewritten atomically), "
+                                             "so that edgepack.load picks the fastest artifact on this class.")
+@click.option("--force", is_flag=True, help="Replace the report directory if it exists.")
+def bench(target, threads, runs, no_overhead, output, record, force) -> int:
+    """Benchmark every artifact of a bundle or of an edgepack convert output directory."""
+    from rich.markup import escape
+
+    from .bench.run import record_into_bundle, run_bench, write_report
+    from .errors import InputError
+    from .ui import err, out, steps
+    from .ui_bundle import bench_table
+
+    thread_list = _int_list(threads, "--threads")
+    out_dir = Path(output or f"{Path(target).name.split('.')[0]}_bench")
+    if out_dir.exists() and not force and (not out_dir.is_dir() or any(out_dir.iterdir())):
+        raise InputError(f"output '{out_dir}' already exists; pass --force to replace it or choose another -o")
+    with steps(1, "bench") as advance:
+        report = run_bench(target, thread_list, runs, overhead=not no_overhead, progress=advance)
+    rows = [r.to_dict() for r in report.results]
+    out.print(bench_table(rows, f"edgepack bench: {escape(target)} ({runs} runs)"))
+    for note in report.notes:
+        err.print(f"[yellow]note:[/yellow] {escape(note)}", soft_wrap=True)
+    write_report(report, out_dir, force=force)
+    out.print(f"wrote {out_dir / 'bench.json'}" + (f" and {out_dir / 'bench.png'}" if report.results else ""))
+    if record:
+        if report.kind != "bundle":
+            raise InputError("--record stores results in a bundle; TARGET is a convert directory")
+        record_into_bundle(target, report.results)
+        out.print(f"recorded {len(report.results)} results for {report.device['class']} in {target}")
+    return 0 if report.results else 1
+
+
 def _int_list(value: str, what: str) -> list[int]:
     from .errors import InputError
 
@@ -183,5 +222,5 @@ def _int_list(value: str, what: str) -> list[int]:
 
 
 def register(group: click.Group) -> None:
-    for cmd in (pack, info, run):
+    for cmd in (pack, info, run, bench):
         group.add_command(cmd)

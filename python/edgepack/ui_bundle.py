@@ -71,16 +71,16 @@ def info_tables(manifest, path: Path) -> list:
 def bench_table(rows: list[dict], title: str) -> Table:
     t = Table(title=title)
     cols = ("device", "engine", "precision", "on", "threads", "load ms", "first ms", "p50 ms", "p90 ms", "p99 ms",
-            "per s", "peak RSS MB", "size", "session x")
+            "per s", "peak RSS MB", "size", "session x", "load x")
     for col in cols:
         t.add_column(col, justify="left" if col in ("device", "engine", "precision", "on") else "right")
     for b in rows:
         dev = b.get("device") or {}
-        so = b.get("session_overhead")
+        so, lo = b.get("session_overhead"), b.get("load_overhead")
         rss = b.get("peak_rss_mb")
         t.add_row(escape(f"{dev.get('cpu', '?')} ({dev.get('class', '?')})"), b["engine"], b["precision"],
                   b["device_kind"], str(b["threads"]), _ms(b["load_ms"]), _ms(b["first_run_ms"]), _ms(b["p50_ms"]),
                   _ms(b["p90_ms"]), _ms(b["p99_ms"]), f"{b['throughput_per_s']:.1f}",
                   "-" if rss is None else f"{rss:.1f}", fmt_size(b.get("size_bytes")),
-                  "-" if so is None else f"{so:.3f}")
+                  "-" if so is None else f"{so:.3f}", "-" if lo is None else f"{lo:.3f}")
     return t

@@ -31,7 +31,8 @@ class BenchResult:
     throughput_per_s: float
     peak_rss_mb: float | None
     size_bytes: int
-    session_overhead: float | None = None
+    session_overhead: float | None = None  # P2: Session.run / engine run on the same image
+    load_overhead: float | None = None     # P5: load() + first run / engine load + first run
     device: dict = field(default_factory=dict)
 
     @property

@@ -32,6 +32,13 @@ class Postprocessor:
         if spec.kind == "topk":
             self.k = min(spec.top_k, int(np.prod(self.shape[1:])) if len(self.shape) > 1 else self.shape[0])
 
+    def kernels_present(self) -> bool:
+        """Whether this build has the kernel this spec needs (absent only in a partial build of the core)."""
+        from .. import kernels
+
+        return self.spec.kind == "none" or hasattr(kernels, {"topk": "topk", "yolo": "decode_yolo",
+                                                             "seg_argmax": "seg_argmax"}[self.spec.kind])
+
     def __call__(self, outputs: dict[str, np.ndarray], info: Any, source_size: tuple[int, int]):
         return self.run(outputs[self.spec.output], info, source_size)
 

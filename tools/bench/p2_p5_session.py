@@ -36,7 +36,8 @@ def mobilenet_v2(path: Path, classes: int = 1000, seed: int = 0) -> Path:
     def conv(x: str, cin: int, cout: int, k: int, stride: int, groups: int = 1, relu6: bool = True) -> str:
         i = count[0]
         count[0] += 1
-        w = rng.standard_normal((cout, cin // groups, k, k)).astype(np.float32) * np.sqrt(2.0 / (cin // groups * k * k))
+        fan_in = cin // groups * k * k
+        w = (rng.standard_normal((cout, cin // groups, k, k)) * np.sqrt(2.0 / fan_in)).astype(np.float32)
         inits.extend([numpy_helper.from_array(w, f"w{i}"),
                       numpy_helper.from_array((rng.standard_normal(cout) * 0.01).astype(np.float32), f"b{i}")])
         y = f"conv{i}"

@@ -62,15 +62,14 @@ def validate(doc: object, where: str = MANIFEST) -> dict:
 
 
 def _schema_check(doc: dict, where: str) -> None:
-    import jsonschema
+    from .schema_check import iter_errors
 
-    validator = jsonschema.Draft202012Validator(schema())
-    errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path))
+    errors = sorted(iter_errors(doc, schema(), schema()), key=lambda e: [str(p) for p in e[0]])
     if errors:
-        e = errors[0]
-        at = "/".join(str(p) for p in e.absolute_path) or "(top level)"
+        path, message = errors[0]
+        at = "/".join(str(p) for p in path) or "(top level)"
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        raise BundleError(f"{where} does not match bundle schema {SCHEMA_VERSION} at {at}: {e.message[:300]}"
+        raise BundleError(f"{where} does not match bundle schema {SCHEMA_VERSION} at {at}: {message[:300]}"
                           f"{more}; repack the bundle with edgepack pack")
 
 

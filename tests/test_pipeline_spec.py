@@ -40,3 +40,14 @@ def test_round_trip_and_unknown_fields():
     with pytest.raises(InputError, match="unknown field"):
         PreprocessSpec.from_dict({**s.to_dict(), "gamma": 2})
     assert PostprocessSpec.for_task("raw", "ignored").to_dict() == {"kind": "none"}
+
+
+def test_apply_is_what_the_session_feeds():
+    import numpy as np
+
+    from edgepack.demo import load_demo, preprocess
+
+    d = load_demo()
+    s = PreprocessSpec.for_input("image", [1, 3, 32, 32], mean=d.spec["mean"], std=d.spec["std"])
+    assert s.size == (32, 32)
+    np.testing.assert_array_equal(s.apply(d.images[0]), preprocess(d.images[:1], d.spec["mean"], d.spec["std"]))

@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
 
+import numpy as np
+
 from ..errors import InputError
 
 TASKS = ("classify", "detect", "segment", "raw")
@@ -46,6 +48,19 @@ class PreprocessSpec:
     @property
     def channels(self) -> int:
         return 1 if self.color == "GRAY" else 3
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(height, width) of the network input."""
+        return self.height, self.width
+
+    def apply(self, image) -> np.ndarray:
+        """One image (uint8 RGB HWC array, image path, PIL image or Frame) -> the float32/uint8 tensor
+        [1, C, H, W] or [1, H, W, C] this spec feeds the model, through the C++ preprocess kernel. This is what
+        Session.run does before inference; int8 calibration should use it so it sees the same tensors."""
+        from .pre import Preprocessor
+
+        return Preprocessor(self, self.input_shape(), self.dtype)(image).tensor
 
     def input_shape(self) -> list[int]:
         c, h, w = self.channels, self.height, self.width

@@ -145,7 +145,9 @@ void preprocess_gpu(const PreprocessParams& p, const PreprocessInfo& info) {
   prm.elems = static_cast<int32_t>(elems);
   prm.words = static_cast<int32_t>(words);
 
-  const uint64_t groups = (words + kGroup - 1) / kGroup;
+  // One invocation per output pixel for float32, per output word otherwise (see the shader).
+  const uint64_t invocations = prm.esz == 4 ? static_cast<uint64_t>(p.out_width) * p.out_height : words;
+  const uint64_t groups = (invocations + kGroup - 1) / kGroup;
   const uint64_t max_x = c.properties.limits.maxComputeWorkGroupCount[0];
   const uint32_t gx = static_cast<uint32_t>(std::min<uint64_t>(groups, max_x));
   const uint32_t gy = static_cast<uint32_t>((groups + gx - 1) / gx);

@@ -326,3 +326,21 @@ def test_short_chroma_plane_rejected():
     y = np.zeros((32, 64), np.uint8)
     with pytest.raises(kernels.KernelArgumentError, match="plane 1 must have at least 16 rows of 64 bytes"):
         kernels.preprocess((y, np.zeros((15, 64), np.uint8)), format="nv21", out_size=(8, 8))
+
+
+def test_out_between_separate_planes_is_not_overlap():
+    """Regression: the overlap check spanned lowest..highest plane, so an `out` allocated between two
+    separately allocated YUV planes was refused as overlapping."""
+    pool = np.zeros(3 * 64 * 64, np.uint8)  # y | out-sized gap | vu, all in one block but disjoint
+    y = pool[: 64 * 64].reshape(64, 64)
+    y[:] = 120
+    vu = pool[-64 * 32:].reshape(32, 64)
+    vu[:] = 128
+    gap = pool[64 * 64: 64 * 64 + 3 * 8 * 8].reshape(3, 8, 8)
+    out, _ = kernels.preprocess((y, vu), format="nv21", out_size=(8, 8), dtype="uint8", out=gap)
+    assert out is gap or np.shares_memory(out, gap)
+    ref, _ = kernels.preprocess((y.copy(), vu.copy()), format="nv21", out_size=(8, 8), dtype="uint8")
+    np.testing.assert_array_equal(gap, ref)
+    with pytest.raises(ValueError, match="overlaps"):
+        kernels.preprocess((y, vu), format="nv21", out_size=(8, 8), dtype="uint8",
+                           out=vu[:24].reshape(-1)[: 3 * 8 * 8].reshape(3, 8, 8))

@@ -86,7 +86,9 @@ py::tuple preprocess_py(const py::sequence& planes, const std::string& format, i
     bad(format + " needs an even width and height (4:2:0 chroma), got " + std::to_string(width) + "x" +
         std::to_string(height));
   }
-  size_t src_lo = SIZE_MAX, src_hi = 0;
+  // Byte range of each plane: `out` must not overlap any of them. Planes may live in separate allocations,
+  // so each is checked on its own (one lowest-to-highest span would flag unrelated memory in between).
+  std::vector<std::pair<const void*, size_t>> src_ranges;
   for (int k = 0; k < nplanes; ++k) {
     const Plane pl = plane_of(planes[static_cast<size_t>(k)], k);
     const size_t w = static_cast<size_t>(width), h = static_cast<size_t>(height);
@@ -102,9 +104,7 @@ py::tuple preprocess_py(const py::sequence& planes, const std::string& format, i
     }
     p.src.plane[k] = pl.data;
     p.src.stride[k] = pl.stride;
-    const auto lo = reinterpret_cast<size_t>(pl.data);
-    src_lo = std::min(src_lo, lo);
-    src_hi = std::max(src_hi, lo + (pl.rows - 1) * pl.stride + pl.row_bytes);
+    src_ranges.emplace_back(pl.data, static_cast<size_t>((pl.rows - 1) * pl.stride + pl.row_bytes));
   }
   p.out_width = out_w;
   p.out_height = out_h;
@@ -138,9 +138,10 @@ py::tuple preprocess_py(const py::sequence& planes, const std::string& format, i
   std::vector<py::ssize_t> shape = layout == "chw" ? std::vector<py::ssize_t>{nch, out_h, out_w}
                                                    : std::vector<py::ssize_t>{out_h, out_w, nch};
   const py::dtype dt(dtype);
-  py::array dst = out.is_none() ? py::array(dt, shape)
-                                : check_out("preprocess", out, dt, shape, reinterpret_cast<const void*>(src_lo),
-                                            src_hi - src_lo);
+  py::array dst = out.is_none() ? py::array(dt, shape) : check_out("preprocess", out, dt, shape, nullptr, 0);
+  if (!out.is_none()) {
+    for (const auto& [ptr, bytes] : src_ranges) check_out("preprocess", out, dt, shape, ptr, bytes);
+  }
   p.dst = dst.mutable_data();
   p.dst_bytes = static_cast<size_t>(dst.nbytes());
   PreprocessInfo ran;

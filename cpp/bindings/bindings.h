@@ -21,6 +21,7 @@ void init_normalize(py::module_& m);
 void init_preprocess(py::module_& m);
 void init_litert(py::module_& m);
 void init_vulkan(py::module_& m);
+void init_postprocess(py::module_& m);
 
 // "(3, 1080, 1920)"
 std::string shape_str(const py::array& a);

@@ -9,4 +9,5 @@ PYBIND11_MODULE(_core, m) {
   edgepack::bindings::init_preprocess(m);
   edgepack::bindings::init_litert(m);
   edgepack::bindings::init_vulkan(m);
+  edgepack::bindings::init_postprocess(m);
 }

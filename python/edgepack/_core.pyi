@@ -91,3 +91,52 @@ def vulkan_available() -> bool: ...
 def vulkan_note() -> str: ...
 def vulkan_devices() -> list[dict[str, Any]]: ...
 def last_device() -> str: ...
+
+
+# Post-processing (cpp/include/edgepack/postprocess.h); use edgepack.kernels.topk(), decode_yolo(), ...
+def softmax(
+    logits: npt.NDArray[np.float32], *, out: npt.NDArray[np.float32] | None = None, isa: str | None = None
+) -> npt.NDArray[np.float32]: ...
+def topk(
+    logits: npt.NDArray[np.float32], k: int, *, softmax: bool = True, isa: str | None = None
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int32]]: ...
+def nms(
+    boxes: npt.NDArray[np.float32],
+    scores: npt.NDArray[np.float32],
+    iou_threshold: float,
+    *,
+    class_ids: npt.NDArray[np.int32] | None = None,
+    score_threshold: float = ...,
+    max_detections: int = 0,
+) -> npt.NDArray[np.int32]: ...
+def decode_yolo(
+    out: npt.NDArray[np.float32],
+    *,
+    attrs_first: bool,
+    xyxy: bool,
+    has_objectness: bool,
+    score_threshold: float,
+    iou_threshold: float,
+    max_detections: int,
+    class_agnostic: bool,
+    letterbox: tuple[float, float, float, float],
+    source_size: tuple[float, float],
+    isa: str | None = None,
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], npt.NDArray[np.int32]]: ...
+def seg_argmax(
+    logits: npt.NDArray[np.float32],
+    *,
+    out_size: tuple[int, int] | None = None,
+    letterbox: tuple[float, float, float, float] | None = None,
+    out: npt.NDArray[np.uint8] | None = None,
+    isa: str | None = None,
+) -> npt.NDArray[np.uint8]: ...
+def abs_max(x: npt.NDArray[np.float32], *, isa: str | None = None) -> float: ...
+def histogram_accumulate(
+    x: npt.NDArray[np.float32],
+    max_value: float,
+    bins: npt.NDArray[np.int64],
+    *,
+    ignore_zeros: bool = False,
+    isa: str | None = None,
+) -> None: ...

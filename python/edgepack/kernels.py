@@ -42,6 +42,14 @@ __all__ = [
     "preprocess",
     "vulkan_devices",
     "vulkan_info",
+    # post-processing (kernels_post.py)
+    "abs_max",
+    "decode_yolo",
+    "histogram",
+    "nms",
+    "seg_argmax",
+    "softmax",
+    "topk",
 ]
 
 
@@ -176,3 +184,6 @@ def last_device() -> str:
 
 # preprocess lives in its own module (it is large); imported last because it uses the helpers above.
 from .kernels_pre import PreprocessInfo, preprocess  # noqa: E402
+# Post-processing kernels live in their own module (kernels_post.py); re-exported here. Imported at the
+# end because kernels_post uses this module's helpers.
+from .kernels_post import abs_max, decode_yolo, histogram, nms, seg_argmax, softmax, topk  # noqa: E402

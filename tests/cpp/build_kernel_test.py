@@ -27,8 +27,8 @@ def host_arch() -> str:
     return {"amd64": "x86_64", "arm64": "aarch64"}.get(m, m)
 
 
-def sources(arch: str) -> list[tuple[Path, list[str]]]:
-    """(source, extra flags) for the kernels of `arch` plus the test program."""
+def sources(arch: str, main: str = "kernel_test.cpp") -> list[tuple[Path, list[str]]]:
+    """(source, extra flags) for the kernels of `arch` plus the test program tests/cpp/`main` and its parts."""
     out: list[tuple[Path, list[str]]] = [(ROOT / "cpp/src/cpu.cpp", [])]
     isa, isa_flags = SIMD.get(arch, ("", []))
     for src in sorted((ROOT / "cpp/src/kernels").glob("*/*.cpp")):
@@ -38,14 +38,15 @@ def sources(arch: str) -> list[tuple[Path, list[str]]]:
                 out.append((src, isa_flags))
         else:
             out.append((src, []))
-    # kernel_test.cpp + its parts; other programs with their own main() (e.g. vulkan_test.cpp) are built elsewhere
+    # `main` + its parts; other programs with their own main() (e.g. vulkan_test.cpp) are built on their own
     parts = [src for src in sorted((ROOT / "tests/cpp").glob("*.cpp"))
-             if src.name == "kernel_test.cpp" or "int main(" not in src.read_text()]
+             if src.name == main or "int main(" not in src.read_text()]
     out += [(src, []) for src in parts]
     return out
 
 
-def build(cxx: str, arch: str, out: Path, sanitize: bool = False, jobs: int = 2) -> Path:
+def build(cxx: str, arch: str, out: Path, sanitize: bool = False, jobs: int = 2,
+          main: str = "kernel_test.cpp") -> Path:
     """Compiles and links the kernel test into `out`; raises CalledProcessError with the compiler output."""
     out.parent.mkdir(parents=True, exist_ok=True)
     objdir = out.parent / (out.name + ".obj")
@@ -62,7 +63,7 @@ def build(cxx: str, arch: str, out: Path, sanitize: bool = False, jobs: int = 2)
         return obj
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        objs = list(pool.map(compile_one, sources(arch)))
+        objs = list(pool.map(compile_one, sources(arch, main)))
     link = [cxx, *(SANITIZE_FLAGS if sanitize else []), *map(str, objs), "-o", str(out)]
     subprocess.run(link, check=True, capture_output=True, text=True)
     return out
@@ -74,9 +75,10 @@ def main() -> int:
     ap.add_argument("--arch", default=host_arch(), choices=["x86_64", "aarch64", "other"])
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--sanitize", action="store_true", help="ASan + UBSan build")
+    ap.add_argument("--main", default="kernel_test.cpp", help="test program in tests/cpp (default kernel_test.cpp)")
     args = ap.parse_args()
     try:
-        build(args.cxx, args.arch, args.out, sanitize=args.sanitize)
+        build(args.cxx, args.arch, args.out, sanitize=args.sanitize, main=args.main)
     except subprocess.CalledProcessError as e:
         print(" ".join(e.cmd), file=sys.stderr)
         print(e.stdout, e.stderr, sep="\n", file=sys.stderr)

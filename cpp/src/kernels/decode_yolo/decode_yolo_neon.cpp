@@ -1,0 +1,87 @@
+// decode_yolo candidate scan with AArch64 Advanced SIMD; same structure as the AVX2 path.
+// AttrsFirst: 16 anchors per step (four vectors), running max + class index per lane updated only
+// where v > best (first maximum wins, NaN never does, exactly as ref). AnchorsFirst: a lane-wise
+// maxNum (NaN ignored) over each anchor's class scores; the first class holding the max is found by a
+// scalar scan only for anchors above the threshold.
+#include <arm_neon.h>
+
+#include <cmath>
+
+#include "decode_yolo_variants.h"
+
+namespace edgepack::kernels {
+
+namespace {
+constexpr size_t kVec = 4;
+
+void scan_attrs_first(const DecodeYoloParams& p, std::vector<YoloCandidate>* out) {
+  const size_t n = p.num_anchors;
+  const size_t first_cls = 4 + (p.has_objectness ? 1 : 0);
+  const float32x4_t thr = vdupq_n_f32(p.score_threshold);
+  size_t i = 0;
+  for (; i + 4 * kVec <= n; i += 4 * kVec) {
+    float32x4_t best[kVec];
+    uint32x4_t idx[kVec];
+    for (size_t h = 0; h < kVec; ++h) {
+      best[h] = vdupq_n_f32(-INFINITY);
+      idx[h] = vdupq_n_u32(0xffffffffu);  // "no class yet"
+    }
+    const float* row = p.data + first_cls * n + i;
+    for (size_t c = 0; c < p.num_classes; ++c, row += n) {
+      const uint32x4_t cv = vdupq_n_u32(static_cast<uint32_t>(c));
+      for (size_t h = 0; h < kVec; ++h) {
+        const float32x4_t v = vld1q_f32(row + 4 * h);
+        const uint32x4_t gt = vcgtq_f32(v, best[h]);
+        best[h] = vbslq_f32(gt, v, best[h]);
+        idx[h] = vbslq_u32(gt, cv, idx[h]);
+      }
+    }
+    for (size_t h = 0; h < kVec; ++h) {
+      float32x4_t score = best[h];
+      if (p.has_objectness) score = vmulq_f32(vld1q_f32(p.data + 4 * n + i + 4 * h), score);
+      const uint32x4_t pass = vandq_u32(vcgtq_f32(score, thr), vmvnq_u32(vceqq_u32(idx[h], vdupq_n_u32(0xffffffffu))));
+      if (vmaxvq_u32(pass) == 0) continue;
+      float s[4];
+      uint32_t k[4], ok[4];
+      vst1q_f32(s, score);
+      vst1q_u32(k, idx[h]);
+      vst1q_u32(ok, pass);
+      for (size_t l = 0; l < 4; ++l) {
+        if (ok[l] != 0) out->push_back({static_cast<int32_t>(i + 4 * h + l), static_cast<int32_t>(k[l]), s[l]});
+      }
+    }
+  }
+  decode_scan_range_ref(p, i, n, out);
+}
+
+void scan_anchors_first(const DecodeYoloParams& p, std::vector<YoloCandidate>* out) {
+  const size_t first_cls = 4 + (p.has_objectness ? 1 : 0);
+  const size_t attrs = first_cls + p.num_classes;
+  const size_t c_n = p.num_classes;
+  for (size_t i = 0; i < p.num_anchors; ++i) {
+    const float* base = p.data + i * attrs;
+    const float* cls = base + first_cls;
+    float32x4_t acc = vdupq_n_f32(-INFINITY);
+    size_t c = 0;
+    for (; c + 4 <= c_n; c += 4) acc = vmaxnmq_f32(acc, vld1q_f32(cls + c));
+    float best = vmaxnmvq_f32(acc);
+    for (; c < c_n; ++c) best = cls[c] > best ? cls[c] : best;
+    if (best == -INFINITY) continue;  // no class value above -inf (ref: cls stays -1)
+    const float score = p.has_objectness ? base[4] * best : best;
+    if (!(score > p.score_threshold)) continue;
+    size_t k = 0;
+    while (!(cls[k] == best)) ++k;  // the first class holding the maximum
+    out->push_back({static_cast<int32_t>(i), static_cast<int32_t>(k), score});
+  }
+}
+}  // namespace
+
+void decode_scan_neon(const DecodeYoloParams& p, std::vector<YoloCandidate>* out) {
+  if (p.layout == YoloLayout::AttrsFirst) {
+    scan_attrs_first(p, out);
+  } else {
+    scan_anchors_first(p, out);
+  }
+}
+
+}  // namespace edgepack::kernels

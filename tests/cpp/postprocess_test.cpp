@@ -91,8 +91,9 @@ void topk_known_values() {
 
 // ----------------------------------------------------------------------------------- YOLO decode
 bool same(const edgepack::Detections& a, const edgepack::Detections& b) {
-  return a.class_ids == b.class_ids && a.scores.size() == b.scores.size() &&
-         std::memcmp(a.scores.data(), b.scores.data(), a.scores.size() * 4) == 0 &&
+  if (a.class_ids != b.class_ids || a.scores.size() != b.scores.size()) return false;
+  if (a.scores.empty()) return true;  // memcmp on an empty vector's null data() is UB
+  return std::memcmp(a.scores.data(), b.scores.data(), a.scores.size() * 4) == 0 &&
          std::memcmp(a.boxes.data(), b.boxes.data(), a.boxes.size() * 4) == 0;
 }
 

@@ -8,9 +8,9 @@ import os
 
 import numpy as np
 import pytest
-from nms_reference import reference_nms
 
 from edgepack import kernels
+from nms_reference import reference_nms
 
 if os.environ.get("CI"):
     from edgepack import _core  # noqa: F401

@@ -9,9 +9,9 @@ import platform
 
 import numpy as np
 import pytest
-from nms_reference import reference_decode
 
 from edgepack import kernels
+from nms_reference import reference_decode
 
 if os.environ.get("CI"):
     from edgepack import _core  # noqa: F401

@@ -1,7 +1,7 @@
 // decode_yolo candidate scan with AVX2.
-// AttrsFirst ([4+O+C, N]): 16 anchors per step, one vector per class row; a running max and its class
-// index per lane, updated only where v > best (so the first maximum wins and NaN never does, exactly
-// as ref). AnchorsFirst ([N, 4+O+C]): a lane-wise max over each anchor's contiguous class scores, then
+// AttrsFirst ([4+O+C, N]): 32 anchors per step, four vectors per class row, a running max per lane
+// (NaN ignored, as ref); for the few anchors whose score passes, the first class holding the max is
+// found by a scalar scan, so class ids equal ref's first-maximum rule. AnchorsFirst ([N, 4+O+C]): a lane-wise max over each anchor's contiguous class scores, then
 // the scalar scan finds the first class holding that max only for anchors above the threshold.
 #include <immintrin.h>
 
@@ -12,42 +12,47 @@
 namespace edgepack::kernels {
 
 namespace {
-constexpr size_t kBlock = 16;
+constexpr size_t kVec = 4;  // 32 anchors per step: two cache lines of every class row
 
+// The first class holding `best` for anchor i (only called for the few anchors above the threshold).
+int32_t first_class_of(const float* cls_row0, size_t n, size_t num_classes, float best) {
+  for (size_t c = 0; c < num_classes; ++c) {
+    if (cls_row0[c * n] == best) return static_cast<int32_t>(c);
+  }
+  return -1;  // unreachable: best is one of the values
+}
+
+// Pass 1 keeps only a running max per lane (max_ps(v, acc) returns acc when v is NaN, so NaN is
+// ignored as in ref); the argmax is recovered afterwards for passing anchors only.
 void scan_attrs_first(const DecodeYoloParams& p, std::vector<YoloCandidate>* out) {
   const size_t n = p.num_anchors;
   const size_t first_cls = 4 + (p.has_objectness ? 1 : 0);
   const __m256 thr = _mm256_set1_ps(p.score_threshold);
   const __m256 neg_inf = _mm256_set1_ps(-INFINITY);
   size_t i = 0;
-  for (; i + kBlock <= n; i += kBlock) {
-    __m256 best[2] = {neg_inf, neg_inf};
-    __m256 idx[2] = {_mm256_set1_ps(-1.0f), _mm256_set1_ps(-1.0f)};  // class index as float (exact)
+  for (; i + 8 * kVec <= n; i += 8 * kVec) {
+    __m256 best[kVec];
+    for (size_t h = 0; h < kVec; ++h) best[h] = neg_inf;
     const float* row = p.data + first_cls * n + i;
     for (size_t c = 0; c < p.num_classes; ++c, row += n) {
-      const __m256 cv = _mm256_set1_ps(static_cast<float>(c));
-      for (int h = 0; h < 2; ++h) {
-        const __m256 v = _mm256_loadu_ps(row + 8 * h);
-        const __m256 gt = _mm256_cmp_ps(v, best[h], _CMP_GT_OQ);
-        best[h] = _mm256_blendv_ps(best[h], v, gt);
-        idx[h] = _mm256_blendv_ps(idx[h], cv, gt);
-      }
+      for (size_t h = 0; h < kVec; ++h) best[h] = _mm256_max_ps(_mm256_loadu_ps(row + 8 * h), best[h]);
     }
-    for (int h = 0; h < 2; ++h) {
+    for (size_t h = 0; h < kVec; ++h) {
       __m256 score = best[h];
       if (p.has_objectness) score = _mm256_mul_ps(_mm256_loadu_ps(p.data + 4 * n + i + 8 * h), score);
       const __m256 pass = _mm256_and_ps(_mm256_cmp_ps(score, thr, _CMP_GT_OQ),
-                                        _mm256_cmp_ps(idx[h], _mm256_setzero_ps(), _CMP_GE_OQ));
+                                        _mm256_cmp_ps(best[h], neg_inf, _CMP_NEQ_OQ));
       int bits = _mm256_movemask_ps(pass);
       if (bits == 0) continue;
-      alignas(32) float s[8], k[8];
+      alignas(32) float s[8], b[8];
       _mm256_store_ps(s, score);
-      _mm256_store_ps(k, idx[h]);
+      _mm256_store_ps(b, best[h]);
       while (bits != 0) {
         const int l = __builtin_ctz(static_cast<unsigned>(bits));
         bits &= bits - 1;
-        out->push_back({static_cast<int32_t>(i + 8 * static_cast<size_t>(h) + static_cast<size_t>(l)),
-                        static_cast<int32_t>(k[l]), s[l]});
+        const size_t a = i + 8 * h + static_cast<size_t>(l);
+        out->push_back({static_cast<int32_t>(a), first_class_of(p.data + first_cls * n + a, n, p.num_classes, b[l]),
+                        s[l]});
       }
     }
   }

@@ -1,8 +1,7 @@
 // decode_yolo candidate scan with AArch64 Advanced SIMD; same structure as the AVX2 path.
-// AttrsFirst: 16 anchors per step (four vectors), running max + class index per lane updated only
-// where v > best (first maximum wins, NaN never does, exactly as ref). AnchorsFirst: a lane-wise
-// maxNum (NaN ignored) over each anchor's class scores; the first class holding the max is found by a
-// scalar scan only for anchors above the threshold.
+// Both layouts: a lane-wise maxNum (NaN ignored, as ref) over the class scores (AttrsFirst: 16
+// anchors per step, four vectors per class row; AnchorsFirst: over each anchor's contiguous row); the
+// first class holding the max is found by a scalar scan only for anchors above the threshold.
 #include <arm_neon.h>
 
 #include <cmath>
@@ -14,40 +13,41 @@ namespace edgepack::kernels {
 namespace {
 constexpr size_t kVec = 4;
 
+int32_t first_class_of(const float* cls_row0, size_t n, size_t num_classes, float best) {
+  for (size_t c = 0; c < num_classes; ++c) {
+    if (cls_row0[c * n] == best) return static_cast<int32_t>(c);
+  }
+  return -1;  // unreachable: best is one of the values
+}
+
 void scan_attrs_first(const DecodeYoloParams& p, std::vector<YoloCandidate>* out) {
   const size_t n = p.num_anchors;
   const size_t first_cls = 4 + (p.has_objectness ? 1 : 0);
   const float32x4_t thr = vdupq_n_f32(p.score_threshold);
+  const float32x4_t neg_inf = vdupq_n_f32(-INFINITY);
   size_t i = 0;
   for (; i + 4 * kVec <= n; i += 4 * kVec) {
     float32x4_t best[kVec];
-    uint32x4_t idx[kVec];
-    for (size_t h = 0; h < kVec; ++h) {
-      best[h] = vdupq_n_f32(-INFINITY);
-      idx[h] = vdupq_n_u32(0xffffffffu);  // "no class yet"
-    }
+    for (size_t h = 0; h < kVec; ++h) best[h] = neg_inf;
     const float* row = p.data + first_cls * n + i;
     for (size_t c = 0; c < p.num_classes; ++c, row += n) {
-      const uint32x4_t cv = vdupq_n_u32(static_cast<uint32_t>(c));
-      for (size_t h = 0; h < kVec; ++h) {
-        const float32x4_t v = vld1q_f32(row + 4 * h);
-        const uint32x4_t gt = vcgtq_f32(v, best[h]);
-        best[h] = vbslq_f32(gt, v, best[h]);
-        idx[h] = vbslq_u32(gt, cv, idx[h]);
-      }
+      for (size_t h = 0; h < kVec; ++h) best[h] = vmaxnmq_f32(best[h], vld1q_f32(row + 4 * h));  // NaN ignored
     }
     for (size_t h = 0; h < kVec; ++h) {
       float32x4_t score = best[h];
       if (p.has_objectness) score = vmulq_f32(vld1q_f32(p.data + 4 * n + i + 4 * h), score);
-      const uint32x4_t pass = vandq_u32(vcgtq_f32(score, thr), vmvnq_u32(vceqq_u32(idx[h], vdupq_n_u32(0xffffffffu))));
+      const uint32x4_t pass = vandq_u32(vcgtq_f32(score, thr), vmvnq_u32(vceqq_f32(best[h], neg_inf)));
       if (vmaxvq_u32(pass) == 0) continue;
-      float s[4];
-      uint32_t k[4], ok[4];
+      float s[4], b[4];
+      uint32_t ok[4];
       vst1q_f32(s, score);
-      vst1q_u32(k, idx[h]);
+      vst1q_f32(b, best[h]);
       vst1q_u32(ok, pass);
       for (size_t l = 0; l < 4; ++l) {
-        if (ok[l] != 0) out->push_back({static_cast<int32_t>(i + 4 * h + l), static_cast<int32_t>(k[l]), s[l]});
+        if (ok[l] == 0) continue;
+        const size_t a = i + 4 * h + l;
+        out->push_back({static_cast<int32_t>(a), first_class_of(p.data + first_cls * n + a, n, p.num_classes, b[l]),
+                        s[l]});
       }
     }
   }

@@ -182,8 +182,7 @@ def last_device() -> str:
     return _core().last_device()
 
 
-# preprocess lives in its own module (it is large); imported last because it uses the helpers above.
-from .kernels_pre import PreprocessInfo, preprocess  # noqa: E402
-# Post-processing kernels live in their own module (kernels_post.py); re-exported here. Imported at the
-# end because kernels_post uses this module's helpers.
+# preprocess and the post-processing kernels live in their own modules (kernels_pre.py, kernels_post.py);
+# re-exported here, imported last because they use the helpers above.
 from .kernels_post import abs_max, decode_yolo, histogram, nms, seg_argmax, softmax, topk  # noqa: E402
+from .kernels_pre import PreprocessInfo, preprocess  # noqa: E402

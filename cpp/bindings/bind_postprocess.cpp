@@ -206,7 +206,8 @@ py::array seg_argmax_py(const py::object& obj, const std::optional<std::tuple<si
   if (p.out_width == 0 || p.out_height == 0) {
     throw py::value_error("seg_argmax: source_size must be two positive integers (width, height)");
   }
-  const std::vector<py::ssize_t> shape = {static_cast<py::ssize_t>(p.out_height), static_cast<py::ssize_t>(p.out_width)};
+  const std::vector<py::ssize_t> shape = {static_cast<py::ssize_t>(p.out_height),
+                                          static_cast<py::ssize_t>(p.out_width)};
   py::array mask = out.is_none() ? py::array(py::dtype("uint8"), shape)
                                  : check_out("seg_argmax", out, py::dtype("uint8"), shape, x.data(),
                                              static_cast<size_t>(x.nbytes()));

@@ -173,7 +173,8 @@ std::vector<uint8_t> guarded_mask(const edgepack::SegArgmaxParams& base, Isa isa
     for (size_t k = 0; k < guard + 1; ++k) g = g && buf[k] == sentinel;
     for (size_t k = guard + 1 + bytes; k < buf.size(); ++k) g = g && buf[k] == sentinel;
     t.check(g, what + ": wrote outside the mask");
-    std::vector<uint8_t> out(buf.begin() + static_cast<long>(guard + 1), buf.begin() + static_cast<long>(guard + 1 + bytes));
+    const auto from = buf.begin() + static_cast<long>(guard + 1);
+    std::vector<uint8_t> out(from, from + static_cast<long>(bytes));
     if (first.empty()) {
       first = out;
     } else if (out != first) {

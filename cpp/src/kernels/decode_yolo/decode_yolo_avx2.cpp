@@ -1,7 +1,8 @@
 // decode_yolo candidate scan with AVX2.
 // AttrsFirst ([4+O+C, N]): 32 anchors per step, four vectors per class row, a running max per lane
 // (NaN ignored, as ref); for the few anchors whose score passes, the first class holding the max is
-// found by a scalar scan, so class ids equal ref's first-maximum rule. AnchorsFirst ([N, 4+O+C]): a lane-wise max over each anchor's contiguous class scores, then
+// found by a scalar scan, so class ids equal ref's first-maximum rule.
+// AnchorsFirst ([N, 4+O+C]): a lane-wise max over each anchor's contiguous class scores, then
 // the scalar scan finds the first class holding that max only for anchors above the threshold.
 #include <immintrin.h>
 
@@ -13,14 +14,6 @@ namespace edgepack::kernels {
 
 namespace {
 constexpr size_t kVec = 4;  // 32 anchors per step: two cache lines of every class row
-
-// The first class holding `best` for anchor i (only called for the few anchors above the threshold).
-int32_t first_class_of(const float* cls_row0, size_t n, size_t num_classes, float best) {
-  for (size_t c = 0; c < num_classes; ++c) {
-    if (cls_row0[c * n] == best) return static_cast<int32_t>(c);
-  }
-  return -1;  // unreachable: best is one of the values
-}
 
 // Pass 1 keeps only a running max per lane (max_ps(v, acc) returns acc when v is NaN, so NaN is
 // ignored as in ref); the argmax is recovered afterwards for passing anchors only.
@@ -51,8 +44,8 @@ void scan_attrs_first(const DecodeYoloParams& p, std::vector<YoloCandidate>* out
         const int l = __builtin_ctz(static_cast<unsigned>(bits));
         bits &= bits - 1;
         const size_t a = i + 8 * h + static_cast<size_t>(l);
-        out->push_back({static_cast<int32_t>(a), first_class_of(p.data + first_cls * n + a, n, p.num_classes, b[l]),
-                        s[l]});
+        const int32_t cls = decode_first_class_ref(p.data + first_cls * n + a, n, p.num_classes, b[l]);
+        out->push_back({static_cast<int32_t>(a), cls, s[l]});
       }
     }
   }

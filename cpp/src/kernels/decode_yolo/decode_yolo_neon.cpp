@@ -13,13 +13,6 @@ namespace edgepack::kernels {
 namespace {
 constexpr size_t kVec = 4;
 
-int32_t first_class_of(const float* cls_row0, size_t n, size_t num_classes, float best) {
-  for (size_t c = 0; c < num_classes; ++c) {
-    if (cls_row0[c * n] == best) return static_cast<int32_t>(c);
-  }
-  return -1;  // unreachable: best is one of the values
-}
-
 void scan_attrs_first(const DecodeYoloParams& p, std::vector<YoloCandidate>* out) {
   const size_t n = p.num_anchors;
   const size_t first_cls = 4 + (p.has_objectness ? 1 : 0);
@@ -46,8 +39,8 @@ void scan_attrs_first(const DecodeYoloParams& p, std::vector<YoloCandidate>* out
       for (size_t l = 0; l < 4; ++l) {
         if (ok[l] == 0) continue;
         const size_t a = i + 4 * h + l;
-        out->push_back({static_cast<int32_t>(a), first_class_of(p.data + first_cls * n + a, n, p.num_classes, b[l]),
-                        s[l]});
+        const int32_t cls = decode_first_class_ref(p.data + first_cls * n + a, n, p.num_classes, b[l]);
+        out->push_back({static_cast<int32_t>(a), cls, s[l]});
       }
     }
   }

@@ -29,6 +29,13 @@ void decode_scan_range_ref(const DecodeYoloParams& p, size_t begin, size_t end, 
   }
 }
 
+int32_t decode_first_class_ref(const float* cls_row0, size_t n, size_t num_classes, float best) {
+  for (size_t c = 0; c < num_classes; ++c) {
+    if (cls_row0[c * n] == best) return static_cast<int32_t>(c);
+  }
+  return -1;  // unreachable when best is one of the values
+}
+
 void decode_scan_ref(const DecodeYoloParams& p, std::vector<YoloCandidate>* out) {
   decode_scan_range_ref(p, 0, p.num_anchors, out);
 }

@@ -19,6 +19,9 @@ struct YoloCandidate {
 void decode_scan_ref(const DecodeYoloParams& p, std::vector<YoloCandidate>* out);
 // The scalar scan of anchors [begin, end): also the tail handler of the SIMD paths.
 void decode_scan_range_ref(const DecodeYoloParams& p, size_t begin, size_t end, std::vector<YoloCandidate>* out);
+// AttrsFirst: the first class c with data[c * n] == best, where cls_row0 points at anchor i's first
+// class score (used by the SIMD paths, which find the max first and the class only for passing anchors).
+int32_t decode_first_class_ref(const float* cls_row0, size_t n, size_t num_classes, float best);
 #if defined(EDGEPACK_WITH_AVX2)
 void decode_scan_avx2(const DecodeYoloParams& p, std::vector<YoloCandidate>* out);
 #endif

@@ -62,7 +62,8 @@ void run(PlanesFn fn, const SegArgmaxParams& p) {
     fn(p.logits, p.channels, plane, plane, p.mask);
     return;
   }
-  const float sx = p.use_letterbox ? p.letterbox.scale_x : static_cast<float>(p.width) / static_cast<float>(p.out_width);
+  const float sx =
+      p.use_letterbox ? p.letterbox.scale_x : static_cast<float>(p.width) / static_cast<float>(p.out_width);
   const float sy =
       p.use_letterbox ? p.letterbox.scale_y : static_cast<float>(p.height) / static_cast<float>(p.out_height);
   const float px = p.use_letterbox ? p.letterbox.pad_x : 0.0f;

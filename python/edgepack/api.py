@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import platform
+import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,13 +15,16 @@ from . import __version__
 from ._fsutil import atomic_dir
 from .artifact import Artifact, TensorInfo, sha256_file
 from .converters import get_converter, targets
-from .converters.base import PRECISIONS
+from .converters.base import PRECISIONS as FLOAT_PRECISIONS
 from .converters.prepare import PreparedModel, prepare, seeded_inputs
 from .engines import get_engine
 from .errors import Error, InputError, ModelError
+from .quantize import QuantizeOptions, get_builder
+from .quantize.run import build_int8, load_int8_data
 from .verify.parity import Parity, compare, run_artifact_isolated
 
 Progress = Callable[[str], None]
+PRECISIONS = (*FLOAT_PRECISIONS, "int8")
 
 
 @dataclass
@@ -32,6 +36,7 @@ class ArtifactResult:
     artifact: Artifact | None = None
     parity: Parity | None = None
     error: str | None = None
+    quant: dict | None = None  # int8 only: gate metrics, layers kept in float, calibration source
 
     @property
     def ok(self) -> bool:
@@ -44,6 +49,8 @@ class ArtifactResult:
             d["artifact"] = self.artifact.to_dict()
         if self.parity is not None:
             d["parity"] = self.parity.to_dict()
+        if self.quant is not None:
+            d["quant"] = self.quant
         return d
 
 
@@ -83,15 +90,25 @@ def parse_list(value: str | Iterable[str] | None, allowed: Iterable[str], what: 
 def convert(model: str | Path, to: str | Iterable[str] = ("ncnn", "mnn"),
             precision: str | Iterable[str] = ("fp32",), out_dir: str | Path | None = None,
             input_shapes: dict[str, list[int]] | None = None, seed: int = 0, samples: int = 2,
-            keep_going: bool = False, force: bool = False, progress: Progress | None = None) -> ConvertResult:
+            keep_going: bool = False, force: bool = False, progress: Progress | None = None,
+            quant: QuantizeOptions | None = None) -> ConvertResult:
     """Convert `model` (ONNX) to every target x precision, run each artifact and ONNX Runtime on the same
     seeded inputs, and write artifacts + convert.json into `out_dir` atomically. A conversion failure raises
-    (nothing is written) unless keep_going=True, which records it and keeps the other artifacts."""
+    (nothing is written) unless keep_going=True, which records it and keeps the other artifacts.
+    int8 needs `quant` (calibration data, optional gate); int8 parity is checked on held-out samples."""
     engines = parse_list(to, targets(), "target")
     precisions = parse_list(precision, PRECISIONS, "precision")
     say = progress or (lambda s: None)
     for eng in engines:  # parity needs the engine itself, not only its converter: say so before any work
         get_engine(get_converter(eng).engine)
+    opts = quant or QuantizeOptions()
+    if "int8" in precisions:
+        if opts.calib is None:
+            raise InputError("int8 needs calibration data: pass --calib DIR (images) or --calib FILE.npz "
+                             "(tensors keyed by input name)")
+        opts.parsed_gate()
+        for eng in engines:
+            get_builder(eng)
     out = Path(out_dir) if out_dir is not None else Path.cwd() / f"{Path(model).stem}_edgepack"
     with atomic_dir(out, force=force) as tmp:
         say("prepare: check, fix shapes, simplify")
@@ -99,14 +116,34 @@ def convert(model: str | Path, to: str | Iterable[str] = ("ncnn", "mnn"),
         feeds = [seeded_inputs(prepared.inputs, seed + i) for i in range(samples)]
         say("reference: ONNX Runtime")
         reference = reference_outputs(prepared, feeds)
+        int8 = None
+        if "int8" in precisions:
+            say("int8: calibration data")
+            int8 = load_int8_data(prepared, opts, lambda ev: reference_outputs(prepared, ev))
         result = ConvertResult(out, str(model), prepared.inputs, prepared.outputs, notes=list(prepared.notes))
         for eng in engines:
+            fp32: Artifact | None = None
             for prec in precisions:
                 r = ArtifactResult(eng, prec)
                 result.results.append(r)
                 try:
                     say(f"convert: {eng} {prec}")
+                    if prec == "int8":
+                        if fp32 is None:
+                            fp32 = get_converter(eng).convert(prepared, tmp / ".work" / f"{eng}-fp32", "fp32")
+                        g = build_int8(eng, fp32, tmp / f"{eng}-int8", int8, opts, say)
+                        r.artifact, r.quant = g.artifact, {**g.to_dict(), "calibration": int8.source,
+                                                           "calibration_samples": len(int8.calib),
+                                                           "eval_samples": len(int8.eval), "gate": opts.gate,
+                                                           "observer": opts.observer}
+                        say(f"parity: {eng} int8 vs ONNX Runtime on {len(int8.eval)} held-out samples")
+                        r.parity = compare(int8.reference, run_artifact_isolated(r.artifact, int8.eval), prec)
+                        if opts.gate:  # the gate (already passed on these samples) is the int8 criterion
+                            r.parity.passed = True
+                        continue
                     r.artifact = get_converter(eng).convert(prepared, tmp / f"{eng}-{prec}", prec)
+                    if prec == "fp32":
+                        fp32 = r.artifact
                     say(f"parity: {eng} {prec} vs ONNX Runtime")
                     got = run_artifact_isolated(r.artifact, feeds)
                     r.parity = compare(reference, got, prec)
@@ -114,6 +151,7 @@ def convert(model: str | Path, to: str | Iterable[str] = ("ncnn", "mnn"),
                     if not keep_going:
                         raise
                     r.error = str(e)
+        shutil.rmtree(tmp / ".work", ignore_errors=True)
         write_convert_json(tmp / "convert.json", result, prepared, seed, samples)
         for r in result.results:
             if r.artifact is not None:

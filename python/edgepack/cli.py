@@ -37,7 +37,8 @@ def engines() -> int:
 @cli.command()
 @click.argument("model", type=click.Path(dir_okay=False, path_type=str))
 @click.option("--to", "to", default="ncnn,mnn", show_default=True, help="Targets, comma-separated.")
-@click.option("--precision", default="fp32", show_default=True, help="fp32, fp16 or both (comma-separated).")
+@click.option("--precision", default="fp32", show_default=True,
+              help="fp32, fp16, int8 (comma-separated). int8 needs --calib.")
 @click.option("--input-shape", "input_shape", multiple=True, metavar="NAME=1,3,224,224",
               help="Fix an input's shape (repeat per input). Needed when the model has dynamic dims.")
 @click.option("-o", "--output", "output", default=None, help="Output directory [default: ./<model>_edgepack].")
@@ -45,23 +46,44 @@ def engines() -> int:
 @click.option("--samples", default=2, show_default=True, help="Number of seeded inputs for the parity check.")
 @click.option("--keep-going", is_flag=True, help="Keep the artifacts that converted when another fails.")
 @click.option("--force", is_flag=True, help="Replace the output directory if it exists.")
+@click.option("--calib", default=None, metavar="DIR|FILE.npz",
+              help="int8 calibration data: a folder of images or an .npz of tensors keyed by input name.")
+@click.option("--eval", "eval_data", default=None, metavar="DIR|FILE.npz",
+              help="Held-out data for the gate [default: every 5th calibration sample].")
+@click.option("--gate", default=None, metavar='"top1>=0.99"|"cosine>=0.999"',
+              help="Accuracy gate for int8; failing layers are kept in float until it passes.")
+@click.option("--observer", default="kl", show_default=True,
+              help="Activation observer: kl, minmax, percentile[:99.99], aciq.")
+@click.option("--mean", default=None, metavar="R,G,B", help="Image preprocessing mean [default: 0].")
+@click.option("--std", default=None, metavar="R,G,B", help="Image preprocessing std [default: 255].")
+@click.option("--color", default=None, type=click.Choice(["RGB", "BGR", "GRAY"]), help="Channel order.")
+@click.option("--resize", default="stretch", show_default=True,
+              type=click.Choice(["stretch", "letterbox", "center_crop"]), help="Image resize mode.")
+@click.option("--calib-limit", default=200, show_default=True, help="Use at most N calibration samples.")
+@click.option("--mnn-weight-only", is_flag=True, help="MNN int8: quantize weights only (float activations).")
+@click.option("--litert-int8-io", is_flag=True, help="LiteRT int8: int8 inputs/outputs instead of float.")
 def convert(model: str, to: str, precision: str, input_shape: tuple[str, ...], output: str | None, seed: int,
-            samples: int, keep_going: bool, force: bool) -> int:
+            samples: int, keep_going: bool, force: bool, calib: str | None, eval_data: str | None,
+            gate: str | None, observer: str, mean: str | None, std: str | None, color: str | None, resize: str,
+            calib_limit: int, mnn_weight_only: bool, litert_int8_io: bool) -> int:
     """Convert MODEL (.onnx) and check every artifact against ONNX Runtime."""
     from rich.markup import escape
 
+    from .api import PRECISIONS, parse_list
     from .api import convert as run_convert
-    from .api import parse_list
     from .converters import targets
-    from .converters.base import PRECISIONS
     from .converters.prepare import parse_input_shapes
+    from .quantize import QuantizeOptions
     from .ui import convert_table, err, out, steps
 
     shapes = parse_input_shapes(input_shape)
     n = len(parse_list(to, targets(), "target")) * len(parse_list(precision, PRECISIONS, "precision"))
+    quant = QuantizeOptions(calib=calib, eval=eval_data, gate=gate, observer=observer, calib_limit=calib_limit,
+                            mnn_weight_only=mnn_weight_only, litert_int8_io=litert_int8_io,
+                            preprocess=_preprocess_overrides(mean, std, color, resize))
     with steps(2 + 2 * n, "convert") as advance:
         result = run_convert(model, to=to, precision=precision, out_dir=output, input_shapes=shapes, seed=seed,
-                             samples=samples, keep_going=keep_going, force=force, progress=advance)
+                             samples=samples, keep_going=keep_going, force=force, progress=advance, quant=quant)
     out.print(convert_table(result))
     for r in result.results:
         if r.error:
@@ -69,6 +91,22 @@ def convert(model: str, to: str, precision: str, input_shape: tuple[str, ...], o
     out.print(f"wrote {result.out_dir} (convert.json + {sum(r.artifact is not None for r in result.results)} "
               "artifacts)")
     return 0 if result.ok else 1
+
+
+def _preprocess_overrides(mean: str | None, std: str | None, color: str | None, resize: str) -> dict:
+    """Image preprocessing options; the size and layout come from the model's input at load time."""
+    from .errors import InputError
+
+    def floats(text: str | None, what: str) -> list[float] | None:
+        if text is None:
+            return None
+        try:
+            return [float(v) for v in text.split(",")]
+        except ValueError as e:
+            raise InputError(f"bad --{what} '{text}'; write numbers separated by commas, e.g. 127.5,127.5,127.5") from e
+
+    d = {"mean": floats(mean, "mean"), "std": floats(std, "std"), "color": color, "resize": resize}
+    return {k: v for k, v in d.items() if v is not None}
 
 
 @cli.command()

@@ -19,7 +19,7 @@ class NcnnEngine(Engine):
         import ncnn
 
         net = ncnn.Net()
-        fp16 = artifact.precision != "fp32"
+        fp16 = artifact.precision == "fp16"  # int8 artifacts keep their non-int8 layers in fp32
         opt = net.opt
         opt.num_threads = threads
         opt.use_fp16_storage = fp16
@@ -38,8 +38,22 @@ class NcnnEngine(Engine):
         self._ncnn, self._net = ncnn, net
 
     def _run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        blobs = self.extract(feeds, [t.engine_name for t in self.outputs])
+        out = {}
+        for t in self.outputs:
+            arr = blobs[t.engine_name]
+            if arr.size != int(np.prod(t.shape)):
+                raise RuntimeError(f"ncnn output '{t.name}' has {arr.size} elements, expected shape {t.shape}")
+            out[t.name] = arr.astype(t.dtype, copy=False)
+        return out
+
+    def extract(self, feeds: dict[str, np.ndarray], blobs: list[str]) -> dict[str, np.ndarray]:
+        """Run once and return ncnn blobs by their ncnn names (intermediate blobs too: calibration and
+        per-layer diagnosis read them). Feeds are by ONNX input name, already checked by run()."""
         ncnn = self._ncnn
         ex = self._net.create_extractor()
+        if len(blobs) > len(self.outputs):
+            ex.set_light_mode(False)  # keep intermediate blobs instead of recomputing them per extract
         keep = []  # inputs must outlive the extractor
         for t in self.inputs:
             a = feeds[t.name]
@@ -54,14 +68,11 @@ class NcnnEngine(Engine):
             keep.append(mat)
             ex.input(t.engine_name, mat)
         out = {}
-        for t in self.outputs:
-            ret, mat = ex.extract(t.engine_name)
+        for name in blobs:
+            ret, mat = ex.extract(name)
             if ret != 0:
-                raise RuntimeError(f"ncnn failed to compute output '{t.name}' ({t.engine_name}), code {ret}")
-            arr = np.array(mat, copy=True)
-            if arr.size != int(np.prod(t.shape)):
-                raise RuntimeError(f"ncnn output '{t.name}' has {arr.size} elements, expected shape {t.shape}")
-            out[t.name] = arr.astype(t.dtype, copy=False)
+                raise RuntimeError(f"ncnn failed to compute blob '{name}', code {ret}")
+            out[name] = np.array(mat, copy=True)
         return out
 
     def close(self) -> None:

@@ -1,0 +1,9 @@
+"""minmax: the threshold is the largest |x| seen (no clipping)."""
+
+from __future__ import annotations
+
+from ..stats import TensorStats
+
+
+def threshold(stats: TensorStats) -> float:
+    return stats.absmax

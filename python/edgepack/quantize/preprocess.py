@@ -21,8 +21,8 @@ LAYOUTS = ("NCHW", "NHWC")
 class PreprocessSpec:
     size: tuple[int, int] = (224, 224)  # (height, width)
     resize: str = "stretch"  # stretch | letterbox (keep aspect, pad with `pad_value`) | center_crop
-    mean: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])
-    std: list[float] = field(default_factory=lambda: [255.0, 255.0, 255.0])
+    mean: list[float] = field(default_factory=lambda: [0.0])  # one value = the same for every channel
+    std: list[float] = field(default_factory=lambda: [255.0])
     color: str = "RGB"
     layout: str = "NCHW"
     pad_value: int = 114

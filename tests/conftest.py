@@ -79,3 +79,16 @@ def digits_bundle(tmp_path_factory) -> Path:
     opts = PackOptions(task="classify", labels=d.spec["labels"], mean=d.spec["mean"], std=d.spec["std"])
     pack(d.model, out, opts, to="ncnn,mnn", precision="fp32,fp16", bench_runs=3)
     return out
+
+
+DEMO = ROOT / "python" / "edgepack" / "demo" / "digits.onnx"
+
+
+def digits_npz(tmp_path: Path, n: int = 100) -> Path:
+    """The first n held-out demo digits, preprocessed, as a calibration .npz keyed by the input name."""
+    from edgepack.demo import load_demo, preprocess
+
+    d = load_demo()
+    path = tmp_path / "calib.npz"
+    np.savez(path, image=preprocess(d.images[:n], d.spec["mean"], d.spec["std"]))
+    return path

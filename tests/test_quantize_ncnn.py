@@ -13,7 +13,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 import edgepack
-from conftest import run_cli, save_model
+from conftest import DEMO, digits_npz, run_cli, save_model
 from edgepack.converters import get_converter
 from edgepack.converters.prepare import prepare
 from edgepack.errors import InputError, ModelError
@@ -23,8 +23,6 @@ from edgepack.quantize.gate import GateError
 from edgepack.quantize.ncnn import quantizable_layers, quantize_model, to_int8, weight_scales
 from edgepack.quantize.preprocess import PreprocessSpec
 from edgepack.verify.parity import run_artifact_isolated
-
-DEMO = Path(edgepack.__file__).parent / "demo" / "digits.onnx"
 
 
 def one_layer(path: Path, kind: str, seed: int = 0) -> Path:
@@ -95,15 +93,6 @@ def test_winograd_convs_get_six_bit_weights(tmp_path):
     model = read_model(fp32.path("param"), fp32.path("bin"))
     (ly,) = quantizable_layers(model)
     assert np.abs(quantize_model(model, {ly.name: 10.0}).blob(ly.name, "weight").data.astype(int)).max() == 127
-
-
-def digits_npz(tmp_path: Path, n: int = 100) -> Path:
-    from edgepack.demo import load_demo, preprocess
-
-    d = load_demo()
-    path = tmp_path / "calib.npz"
-    np.savez(path, image=preprocess(d.images[:n], d.spec["mean"], d.spec["std"]))
-    return path
 
 
 def test_convert_int8_digits_passes_gate_and_is_int8(tmp_path):

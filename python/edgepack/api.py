@@ -134,8 +134,7 @@ def convert(model: str | Path, to: str | Iterable[str] = ("ncnn", "mnn"),
                         g = build_int8(eng, fp32, tmp / f"{eng}-int8", int8, opts, say)
                         r.artifact, r.quant = g.artifact, {**g.to_dict(), "calibration": int8.source,
                                                            "calibration_samples": len(int8.calib),
-                                                           "eval_samples": len(int8.eval), "gate": opts.gate,
-                                                           "observer": opts.observer}
+                                                           "eval_samples": len(int8.eval), "gate": opts.gate}
                         say(f"parity: {eng} int8 vs ONNX Runtime on {len(int8.eval)} held-out samples")
                         r.parity = compare(int8.reference, run_artifact_isolated(r.artifact, int8.eval), prec)
                         if opts.gate:  # the gate (already passed on these samples) is the int8 criterion

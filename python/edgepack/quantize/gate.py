@@ -79,10 +79,11 @@ class GateResult:
     float_layers: list[str] = field(default_factory=list)
     int8_layers: list[str] = field(default_factory=list)
     tried: int = 1
+    method: str = ""
 
     def to_dict(self) -> dict:
-        return {"metrics": self.metrics, "float_layers": self.float_layers, "int8_layers": self.int8_layers,
-                "builds": self.tried}
+        return {"method": self.method, "metrics": self.metrics, "float_layers": self.float_layers,
+                "int8_layers": self.int8_layers, "builds": self.tried}
 
 
 def search(builder: Int8Builder, out_dir: Path, eval_feeds: Feeds, reference: Feeds, gate: Gate | None,
@@ -96,7 +97,8 @@ def search(builder: Int8Builder, out_dir: Path, eval_feeds: Feeds, reference: Fe
 
     try:
         art, m = attempt(set())
-        result = GateResult(art, m, [], list(builder.layers))
+        method = getattr(builder, "method", "")
+        result = GateResult(art, m, [], list(builder.layers), method=method)
         if gate is None or gate.passes(m):
             return result
         errs = builder.layer_errors(art, eval_feeds[:16])
@@ -112,7 +114,8 @@ def search(builder: Int8Builder, out_dir: Path, eval_feeds: Feeds, reference: Fe
             if _better(m, best[0], gate):
                 best = (m, list(skip))
             if gate.passes(m):
-                return GateResult(art, m, list(skip), [n for n in builder.layers if n not in skip], len(skip) + 1)
+                return GateResult(art, m, list(skip), [n for n in builder.layers if n not in skip], len(skip) + 1,
+                                  method)
         raise GateError(f"{builder.engine} int8 misses the gate {gate}: best {gate.metric}={best[0][gate.metric]:.4f} "
                         f"with {len(best[1])} of {len(builder.layers)} layers kept in float "
                         f"({', '.join(best[1][:6]) or 'none'}{'...' if len(best[1]) > 6 else ''}); relax the gate, "

@@ -135,6 +135,7 @@ class NcnnInt8:
 
     def __init__(self, fp32: Artifact, calib: list[dict[str, np.ndarray]], opts) -> None:
         observer = opts if isinstance(opts, str) else opts.observer
+        self.method = f"ncnn int8 (ncnn2int8 layout), activations: {observer}, weights: per-channel max"
         self.fp32 = fp32
         self.model = read_model(fp32.path("param"), fp32.path("bin"))
         layers = quantizable_layers(self.model)

@@ -93,6 +93,37 @@ def convert(model: str, to: str, precision: str, input_shape: tuple[str, ...], o
     return 0 if result.ok else 1
 
 
+@cli.command()
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=str))
+@click.option("--data", default=None, metavar="DIR|FILE.npz", help="Inputs [default: convert's seeded inputs].")
+@click.option("--limit", default=16, show_default=True, help="Use at most N samples from --data.")
+@click.option("--no-vulkan", is_flag=True, help="Skip the ncnn Vulkan vs CPU comparison.")
+@click.option("--report-dir", default=None, help="Where to write report.json/.md/.png [default: OUT_DIR].")
+def verify(out_dir: str, data: str | None, limit: int, no_vulkan: bool, report_dir: str | None) -> int:
+    """Check every artifact in OUT_DIR (from edgepack convert) against ONNX Runtime fp32."""
+    from pathlib import Path
+
+    from .ui import out, steps
+    from .verify.render import table, write
+    from .verify.run import check_out_dir
+    from .verify.run import verify as run_verify
+
+    d = check_out_dir(out_dir)
+    with steps(8, "verify") as advance:
+        report = run_verify(d, data=data, vulkan=not no_vulkan, limit=limit, progress=advance)
+    out.print(table(report))
+    diag = report.get("ncnn_int8_layers")
+    if diag:
+        f = diag["first_divergent"]
+        out.print(f"ncnn int8 vs fp32: first layer below cosine {diag['threshold']}: " +
+                  (f"{f['layer']} ({f['type']}, cosine {f['cosine']:.6f})" if f else "none"))
+    for n in report["notes"]:
+        out.print(f"note: {n}")
+    paths = write(report, Path(report_dir) if report_dir else d)
+    out.print("wrote " + ", ".join(str(p) for p in paths))
+    return 0 if report["ok"] else 1
+
+
 def _preprocess_overrides(mean: str | None, std: str | None, color: str | None, resize: str) -> dict:
     """Image preprocessing options; the size and layout come from the model's input at load time."""
     from .errors import InputError

@@ -12,24 +12,20 @@ NUM_BINS = 2048
 
 
 def abs_max(x: np.ndarray) -> float:
+    """Largest |x|, NaN ignored (the C++ kernel)."""
+    from ..kernels import abs_max as kernel
+
     x = np.ascontiguousarray(x, dtype=np.float32).ravel()
-    a = np.abs(x[~np.isnan(x)])
-    return float(a.max()) if a.size else 0.0
+    return float(kernel(x)) if x.size else 0.0
 
 
 def histogram_accumulate(x: np.ndarray, max_value: float, bins: np.ndarray, ignore_zeros: bool = True) -> None:
-    """bins[min(n-1, int(|x| * (n / max_value)))] += 1 in float32, NaN skipped (the kernel's spec)."""
-    a = np.abs(np.ascontiguousarray(x, dtype=np.float32).ravel())
-    a = a[~np.isnan(a)]
-    if ignore_zeros:
-        a = a[a != 0]
-    n = len(bins)
-    if max_value == 0:
-        bins[0] += a.size
-        return
-    with np.errstate(over="ignore", invalid="ignore"):
-        idx = np.minimum(a * np.float32(n / np.float32(max_value)), np.float32(n - 1)).astype(np.int64)
-    bins += np.bincount(idx, minlength=n)
+    """bins[min(n-1, int(|x| * float32(n / max_value)))] += 1, NaN skipped (the C++ kernel, in place)."""
+    from ..kernels import histogram
+
+    x = np.ascontiguousarray(x, dtype=np.float32).ravel()
+    if x.size:
+        histogram(x, len(bins), float(max_value), accumulate_into=bins, ignore_zeros=ignore_zeros)
 
 
 @dataclass

@@ -115,3 +115,18 @@ def write_dynamic_model(path: Path) -> Path:
     g.tensors[out].shapeSignature = [-1, 4]
     g.op(s.BuiltinOperator.ADD, [a, a], [out], s.BuiltinOptions.AddOptions, s.AddOptionsT())
     return g.write(path, [a], [out], "edgepack test: dynamic batch")
+
+
+def write_yolo_head_model(path: Path, anchors_first: bool = False) -> Path:
+    """A stand-in YOLO head: image input "images" float32 [1, 16, 16, 3] reshaped to "output0" [1, 6, 128]
+    (attrs first: 4 box values + 2 class scores for 128 anchors) or [1, 128, 6] (anchors first). The values
+    are the preprocessed pixels, so decode + NMS see data that depends on the frame."""
+    g = _Graph()
+    shape = [1, 128, 6] if anchors_first else [1, 6, 128]
+    x = g.tensor("images", [1, 16, 16, 3])
+    new_shape = g.tensor("new_shape", [3], "int32", data=np.array(shape, np.int32))
+    out = g.tensor("output0", shape)
+    opts = s.ReshapeOptionsT()
+    opts.newShape = shape
+    g.op(s.BuiltinOperator.RESHAPE, [x, new_shape], [out], s.BuiltinOptions.ReshapeOptions, opts)
+    return g.write(path, [x], [out], "edgepack test: yolo head")

@@ -1,12 +1,15 @@
-// LiteRtModel: the native LiteRT engine (cpp/src/engines/litert.cpp) as a Python class. Runs release the
-// GIL; errors become edgepack.errors classes (EngineUnavailableError, ModelError, InputError, EngineRunError).
+// LiteRtModel: the native LiteRT engine (cpp/src/engines/litert.cpp) as a Python class, and LiteRtPipeline
+// (edgepack/pipeline.h) over it. Runs release the GIL; LiteRT errors become edgepack.errors classes
+// (EngineUnavailableError, ModelError, InputError, EngineRunError); bad pipeline arguments ValueError.
 #include <pybind11/stl.h>
 
+#include <cstring>
 #include <memory>
 #include <sstream>
 
 #include "bindings.h"
 #include "edgepack/litert.h"
+#include "edgepack/pipeline.h"
 
 namespace edgepack::bindings {
 
@@ -101,6 +104,64 @@ py::list run_py(const PyLiteRtModel& self, const py::sequence& feeds) {
   return result;
 }
 
+PostStage make_post(const litert::Model& m, const std::string& kind, size_t output, size_t k, bool softmax,
+                    const std::string& yolo_layout, const std::string& box_format, bool has_objectness,
+                    float score_threshold, float iou_threshold, size_t max_detections, bool class_agnostic) {
+  if (kind == "none") return raw_outputs_stage(m);
+  if (kind == "topk") return topk_stage(m, output, k, softmax);
+  if (kind != "yolo") throw py::value_error("post must be 'none', 'topk' or 'yolo', got '" + kind + "'");
+  DecodeYoloParams p;
+  if (yolo_layout != "attrs_first" && yolo_layout != "anchors_first") {
+    throw py::value_error("yolo_layout must be 'attrs_first' or 'anchors_first', got '" + yolo_layout + "'");
+  }
+  if (box_format != "cxcywh" && box_format != "xyxy") {
+    throw py::value_error("box_format must be 'cxcywh' or 'xyxy', got '" + box_format + "'");
+  }
+  p.layout = yolo_layout == "attrs_first" ? YoloLayout::AttrsFirst : YoloLayout::AnchorsFirst;
+  p.box_format = box_format == "cxcywh" ? BoxFormat::CxCyWh : BoxFormat::Xyxy;
+  p.has_objectness = has_objectness;
+  p.score_threshold = score_threshold;
+  p.iou_threshold = iou_threshold;
+  p.max_detections = max_detections;
+  p.class_agnostic = class_agnostic;
+  return yolo_stage(m, output, p);
+}
+
+py::dict pipeline_run(const Pipeline& pl, const py::sequence& planes, const std::string& format, int width,
+                      int height, int out_w, int out_h, const std::string& mode, const std::string& interp,
+                      const std::array<int, 3>& pad, const std::vector<float>& mean, const std::vector<float>& std_,
+                      int rotate, bool mirror, const std::optional<std::array<int, 4>>& crop,
+                      const std::string& color, const std::string& layout, const std::string& dtype, float q_scale,
+                      int zero_point) {
+  std::vector<std::pair<const void*, size_t>> src_ranges;  // the model's own input buffer never overlaps them
+  const PreprocessParams frame = preprocess_params(planes, format, width, height, out_w, out_h, mode, interp, pad,
+                                                   mean, std_, rotate, mirror, crop, color, layout, dtype, q_scale,
+                                                   zero_point, &src_ranges);
+  PipelineResult r;
+  {
+    py::gil_scoped_release release;  // the planes stay alive: the caller's arguments hold them
+    r = pl.run(frame);
+  }
+  py::dict d;
+  d["info"] = preprocess_info_dict(r.info);
+  py::list outs;
+  for (size_t i = 0; i < r.outputs.size(); ++i) {
+    const auto& desc = pl.model().outputs()[i];
+    std::vector<py::ssize_t> shape(desc.shape.begin(), desc.shape.end());
+    py::array a(py::dtype(litert::dtype_name(desc.dtype)), shape);
+    std::memcpy(a.mutable_data(), r.outputs[i].data(), r.outputs[i].size());
+    outs.append(a);
+  }
+  d["outputs"] = outs;
+  d["values"] = py::array_t<float>(static_cast<py::ssize_t>(r.values.size()), r.values.data());
+  d["indices"] = py::array_t<int32_t>(static_cast<py::ssize_t>(r.indices.size()), r.indices.data());
+  const auto n = static_cast<py::ssize_t>(r.detections.size());
+  d["boxes"] = py::array_t<float>({n, py::ssize_t{4}}, r.detections.boxes.data());
+  d["scores"] = py::array_t<float>(n, r.detections.scores.data());
+  d["class_ids"] = py::array_t<int32_t>(n, r.detections.class_ids.data());
+  return d;
+}
+
 }  // namespace
 
 void init_litert(py::module_& m) {
@@ -153,6 +214,29 @@ void init_litert(py::module_& m) {
       .def("run", &run_py, py::arg("inputs"),
            "Run once: arrays in input order (exact dtype and shape) -> new arrays in output order. GIL released.")
       .def("close", [](PyLiteRtModel& s) { s.model.reset(); }, "Release the model (after any run in flight).");
+
+  py::class_<Pipeline>(m, "LiteRtPipeline",
+                       "frame -> preprocess -> LiteRT -> postprocess in C++ (GIL released); runs on one model are "
+                       "serialized.")
+      .def(py::init([](const PyLiteRtModel& model, size_t input, const std::string& post, size_t output, size_t k,
+                       bool softmax, const std::string& yolo_layout, const std::string& box_format,
+                       bool has_objectness, float score_threshold, float iou_threshold, size_t max_detections,
+                       bool class_agnostic) {
+             const auto mp = model.get();
+             return Pipeline(mp, input, make_post(*mp, post, output, k, softmax, yolo_layout, box_format,
+                                                  has_objectness, score_threshold, iou_threshold, max_detections,
+                                                  class_agnostic));
+           }),
+           py::arg("model"), py::arg("input") = 0, py::kw_only(), py::arg("post") = "none", py::arg("output") = 0,
+           py::arg("k") = 5, py::arg("softmax") = true, py::arg("yolo_layout") = "attrs_first",
+           py::arg("box_format") = "cxcywh", py::arg("has_objectness") = false, py::arg("score_threshold") = 0.25f,
+           py::arg("iou_threshold") = 0.45f, py::arg("max_detections") = 300, py::arg("class_agnostic") = false)
+      .def("run", &pipeline_run, py::arg("planes"), py::arg("format"), py::arg("width"), py::arg("height"),
+           py::arg("out_w"), py::arg("out_h"), py::kw_only(), py::arg("mode"), py::arg("interp"), py::arg("pad"),
+           py::arg("mean"), py::arg("std"), py::arg("rotate"), py::arg("mirror"), py::arg("crop"), py::arg("color"),
+           py::arg("layout"), py::arg("dtype"), py::arg("q_scale"), py::arg("zero_point"),
+           "One frame through the pipeline: {'info', 'outputs', 'values', 'indices', 'boxes', 'scores', "
+           "'class_ids'} (the post stage fills its own keys; the others are empty).");
 }
 
 }  // namespace edgepack::bindings

@@ -61,14 +61,15 @@ Plane plane_of(const py::handle& obj, int k) {
   return p;
 }
 
-py::tuple preprocess_py(const py::sequence& planes, const std::string& format, int width, int height, int out_w,
-                        int out_h, const std::string& mode, const std::string& interp,
-                        const std::array<int, 3>& pad, const std::vector<float>& mean, const std::vector<float>& std_,
-                        int rotate, bool mirror, const std::optional<std::array<int, 4>>& crop,
-                        const std::string& color, const std::string& layout, const std::string& dtype, float q_scale,
-                        int zero_point, const py::object& out, const std::optional<std::string>& isa,
-                        const std::string& device) {
-  const bool vulkan = parse_device_arg("preprocess", device, isa);
+}  // namespace
+
+PreprocessParams preprocess_params(const py::sequence& planes, const std::string& format, int width, int height,
+                                   int out_w, int out_h, const std::string& mode, const std::string& interp,
+                                   const std::array<int, 3>& pad, const std::vector<float>& mean,
+                                   const std::vector<float>& std_, int rotate, bool mirror,
+                                   const std::optional<std::array<int, 4>>& crop, const std::string& color,
+                                   const std::string& layout, const std::string& dtype, float q_scale, int zero_point,
+                                   std::vector<std::pair<const void*, size_t>>* src_ranges_out) {
   PreprocessParams p;
   if (!parse_pixel_format(format.c_str(), &p.src.format)) {
     bad("format must be one of 'rgb888', 'bgr888', 'rgba8888', 'bgra8888', 'gray8', 'nv21', 'nv12', 'i420', got '" +
@@ -132,8 +133,42 @@ py::tuple preprocess_py(const py::sequence& planes, const std::string& format, i
   if (crop) p.crop = CropRect{(*crop)[0], (*crop)[1], (*crop)[2], (*crop)[3]};
   p.q_scale = q_scale;
   p.q_zero_point = zero_point;
-  const PreprocessInfo info = plan_preprocess(p);  // std::invalid_argument -> ValueError
+  plan_preprocess(p);  // std::invalid_argument -> ValueError
+  *src_ranges_out = std::move(src_ranges);
+  return p;
+}
+
+py::dict preprocess_info_dict(const PreprocessInfo& ran) {
+  py::dict d;
+  d["src_width"] = ran.src_width;
+  d["src_height"] = ran.src_height;
+  d["crop"] = py::make_tuple(ran.crop.x, ran.crop.y, ran.crop.width, ran.crop.height);
+  d["rotate"] = ran.rotate;
+  d["mirror"] = ran.mirror;
+  d["oriented_size"] = py::make_tuple(ran.oriented_width, ran.oriented_height);
+  d["resized_size"] = py::make_tuple(ran.resized_width, ran.resized_height);
+  d["pad"] = py::make_tuple(ran.pad_x, ran.pad_y);
+  d["out_size"] = py::make_tuple(ran.out_width, ran.out_height);
+  d["scale"] = py::make_tuple(ran.scale_x, ran.scale_y);
+  return d;
+}
+
+namespace {
+
+py::tuple preprocess_py(const py::sequence& planes, const std::string& format, int width, int height, int out_w,
+                        int out_h, const std::string& mode, const std::string& interp,
+                        const std::array<int, 3>& pad, const std::vector<float>& mean, const std::vector<float>& std_,
+                        int rotate, bool mirror, const std::optional<std::array<int, 4>>& crop,
+                        const std::string& color, const std::string& layout, const std::string& dtype, float q_scale,
+                        int zero_point, const py::object& out, const std::optional<std::string>& isa,
+                        const std::string& device) {
+  const bool vulkan = parse_device_arg("preprocess", device, isa);
+  std::vector<std::pair<const void*, size_t>> src_ranges;
+  PreprocessParams p = preprocess_params(planes, format, width, height, out_w, out_h, mode, interp, pad, mean, std_,
+                                         rotate, mirror, crop, color, layout, dtype, q_scale, zero_point,
+                                         &src_ranges);
   const std::optional<Isa> which = parse_isa_arg(isa);
+  const int nch = preprocess_out_channels(p);
 
   std::vector<py::ssize_t> shape = layout == "chw" ? std::vector<py::ssize_t>{nch, out_h, out_w}
                                                    : std::vector<py::ssize_t>{out_h, out_w, nch};
@@ -149,19 +184,7 @@ py::tuple preprocess_py(const py::sequence& planes, const std::string& format, i
     py::gil_scoped_release release;
     ran = vulkan ? preprocess_vulkan(p) : which ? preprocess(p, *which) : preprocess(p);
   }
-  py::dict d;
-  d["src_width"] = ran.src_width;
-  d["src_height"] = ran.src_height;
-  d["crop"] = py::make_tuple(ran.crop.x, ran.crop.y, ran.crop.width, ran.crop.height);
-  d["rotate"] = ran.rotate;
-  d["mirror"] = ran.mirror;
-  d["oriented_size"] = py::make_tuple(ran.oriented_width, ran.oriented_height);
-  d["resized_size"] = py::make_tuple(ran.resized_width, ran.resized_height);
-  d["pad"] = py::make_tuple(ran.pad_x, ran.pad_y);
-  d["out_size"] = py::make_tuple(ran.out_width, ran.out_height);
-  d["scale"] = py::make_tuple(ran.scale_x, ran.scale_y);
-  (void)info;
-  return py::make_tuple(dst, d);
+  return py::make_tuple(dst, preprocess_info_dict(ran));
 }
 
 std::vector<std::array<double, 4>> map_boxes_py(int src_w, int src_h, const std::array<int, 4>& crop, int rotate,

@@ -145,6 +145,35 @@ def _floats(name: str, v: float | Sequence[float] | np.ndarray) -> list[float]:
     return [float(x) for x in arr]
 
 
+def source_planes(
+    src: np.ndarray | Sequence[np.ndarray], fmt: str, width: int | None, height: int | None
+) -> tuple[list[np.ndarray], int, int]:
+    """The source as the C++ core takes it: ``(planes, width, height)`` (also used by the native pipeline)."""
+    if fmt in _PACKED:
+        if not isinstance(src, np.ndarray):
+            raise _bad(f"{fmt} source must be a uint8 numpy array, got {type(src).__name__}")
+        ch = _PACKED[fmt]
+        ok_shape = src.ndim == 3 and src.shape[2] == ch or (ch == 1 and src.ndim == 2)
+        if not ok_shape:
+            want = "(H, W) or (H, W, 1)" if ch == 1 else f"(H, W, {ch})"
+            raise _bad(f"{fmt} source must be a uint8 array of shape {want}, got {src.dtype} {src.shape}")
+        if (width is not None and width != src.shape[1]) or (height is not None and height != src.shape[0]):
+            raise _bad(f"width/height {width}x{height} disagree with the image shape {src.shape}")
+        return [src], src.shape[1], src.shape[0]
+    if fmt in _YUV:
+        return _yuv_planes(src, fmt, width, height)
+    raise _bad(f"format must be one of {', '.join([*_PACKED, *_YUV])}, got {fmt!r}")
+
+
+def info_from_dict(d: dict) -> PreprocessInfo:
+    """PreprocessInfo from the dict the C++ core returns."""
+    return PreprocessInfo(
+        src_size=(d["src_width"], d["src_height"]), crop=tuple(d["crop"]), rotate=d["rotate"], mirror=d["mirror"],
+        oriented_size=tuple(d["oriented_size"]), resized_size=tuple(d["resized_size"]), pad=tuple(d["pad"]),
+        out_size=tuple(d["out_size"]), scale=tuple(d["scale"]),
+    )
+
+
 def preprocess(
     src: np.ndarray | Sequence[np.ndarray],
     *,
@@ -189,21 +218,7 @@ def preprocess(
     Vulkan device it runs on the CPU after one warning line (see ``kernels.vulkan_info()``).
     """
     fmt = str(format).lower()
-    if fmt in _PACKED:
-        if not isinstance(src, np.ndarray):
-            raise _bad(f"{fmt} source must be a uint8 numpy array, got {type(src).__name__}")
-        ch = _PACKED[fmt]
-        ok_shape = src.ndim == 3 and src.shape[2] == ch or (ch == 1 and src.ndim == 2)
-        if not ok_shape:
-            want = "(H, W) or (H, W, 1)" if ch == 1 else f"(H, W, {ch})"
-            raise _bad(f"{fmt} source must be a uint8 array of shape {want}, got {src.dtype} {src.shape}")
-        if (width is not None and width != src.shape[1]) or (height is not None and height != src.shape[0]):
-            raise _bad(f"width/height {width}x{height} disagree with the image shape {src.shape}")
-        planes, w, h = [src], src.shape[1], src.shape[0]
-    elif fmt in _YUV:
-        planes, w, h = _yuv_planes(src, fmt, width, height)
-    else:
-        raise _bad(f"format must be one of {', '.join([*_PACKED, *_YUV])}, got {format!r}")
+    planes, w, h = source_planes(src, fmt, width, height)
     try:
         ow, oh = (int(v) for v in out_size)
     except (TypeError, ValueError):
@@ -228,9 +243,4 @@ def preprocess(
         q_scale=1.0 if scale is None else float(scale), zero_point=0 if zero_point is None else int(zero_point),
         out=out, isa=isa, device=device,
     )
-    info = PreprocessInfo(
-        src_size=(d["src_width"], d["src_height"]), crop=tuple(d["crop"]), rotate=d["rotate"], mirror=d["mirror"],
-        oriented_size=tuple(d["oriented_size"]), resized_size=tuple(d["resized_size"]), pad=tuple(d["pad"]),
-        out_size=tuple(d["out_size"]), scale=tuple(d["scale"]),
-    )
-    return arr, info
+    return arr, info_from_dict(d)

@@ -319,9 +319,10 @@ def test_thread_count_reaches_litert(threads):
 @pytest.mark.skipif(shutil.which("aarch64-linux-gnu-g++") is None,
                     reason="aarch64-linux-gnu-g++ not installed (apt-get install g++-aarch64-linux-gnu)")
 def test_engine_cross_compiles_for_aarch64(tmp_path):
-    """The engine has no LiteRT build dependency and no x86-only code: it compiles for aarch64 as is."""
+    """The engine and the pipeline have no LiteRT build dependency and no x86-only code: they compile for aarch64."""
     root = Path(__file__).resolve().parents[1]
-    r = subprocess.run(["aarch64-linux-gnu-g++", "-std=c++17", "-O2", "-Wall", "-Wextra", "-Werror", "-fPIC",
-                        f"-I{root / 'cpp/include'}", "-c", str(root / "cpp/src/engines/litert.cpp"),
-                        "-o", str(tmp_path / "litert.o")], capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stderr
+    for src in ("cpp/src/engines/litert.cpp", "cpp/src/pipeline/pipeline.cpp"):
+        r = subprocess.run(["aarch64-linux-gnu-g++", "-std=c++17", "-O2", "-Wall", "-Wextra", "-Werror", "-fPIC",
+                            f"-I{root / 'cpp/include'}", "-c", str(root / src), "-o", str(tmp_path / "x.o")],
+                           capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, src + "\n" + r.stderr

@@ -42,8 +42,11 @@ def test_edgepack_demo_command(tmp_path):
     assert r.returncode == 0, r.stdout + r.stderr
     rows = [ln for ln in r.stdout.splitlines() if ln.startswith("│")]
     got = {(c[0], c[1]): c for c in ([x.strip() for x in ln.strip("│").split("│")] for ln in rows)}
-    for key in [(e, p) for e in ("ncnn", "mnn") for p in ("fp32", "fp16", "int8")]:
+    keys = [(e, p) for e in ("ncnn", "mnn") for p in ("fp32", "fp16", "int8")]
+    keys += [("litert", "fp32"), ("litert", "fp16")]
+    for key in keys:
         assert key in got, r.stdout
         accuracy = float(got[key][2].rstrip("%")) / 100
         assert accuracy >= 0.97 and got[key][-1] == "pass"
-    assert (tmp_path / "demo" / "convert.json").exists()
+    for target in ("ncnn", "mnn", "tflite"):
+        assert (tmp_path / "demo" / target / "convert.json").exists()

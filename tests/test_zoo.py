@@ -28,12 +28,16 @@ def test_zoo_is_complete():
         assert (ZOO / f"{m}.onnx").stat().st_size < 1_000_000
 
 
-@pytest.mark.parametrize("engine", ["ncnn", "mnn"])
+TARGET = {"litert": "tflite"}  # engine -> the --to name of its converter, where they differ
+
+
+@pytest.mark.parametrize("engine", ["ncnn", "mnn", "litert"])
 @pytest.mark.parametrize("model", MODELS)
 def test_zoo_parity(model, engine, tmp_path):
     gap = KNOWN_GAPS.get((model, engine))
     try:
-        res = edgepack.convert(ZOO / f"{model}.onnx", to=engine, precision="fp32,fp16", out_dir=tmp_path / "o")
+        res = edgepack.convert(ZOO / f"{model}.onnx", to=TARGET.get(engine, engine), precision="fp32,fp16",
+                               out_dir=tmp_path / "o")
     except UnsupportedOpError as e:
         if gap:
             pytest.xfail(f"{engine} lacks it: {gap} ({e})")

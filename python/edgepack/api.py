@@ -37,13 +37,15 @@ class ArtifactResult:
     parity: Parity | None = None
     error: str | None = None
     quant: dict | None = None  # int8 only: gate metrics, layers kept in float, calibration source
+    target: str = ""  # the --to name when it differs from the engine's (tflite -> litert)
 
     @property
     def ok(self) -> bool:
         return self.error is None and self.parity is not None and self.parity.passed
 
     def to_dict(self) -> dict:
-        d = {"engine": self.engine, "precision": self.precision, "ok": self.ok, "error": self.error}
+        d = {"engine": self.engine, "target": self.target or self.engine, "precision": self.precision,
+             "ok": self.ok, "error": self.error}
         if self.artifact is not None:
             d["dir"] = Path(self.artifact.directory).name
             d["artifact"] = self.artifact.to_dict()
@@ -70,7 +72,7 @@ class ConvertResult:
 
     def artifact(self, engine: str, precision: str) -> Artifact | None:
         for r in self.results:
-            if r.engine == engine and r.precision == precision:
+            if engine in (r.engine, r.target) and r.precision == precision:
                 return r.artifact
         return None
 
@@ -91,22 +93,28 @@ def convert(model: str | Path, to: str | Iterable[str] = ("ncnn", "mnn"),
             precision: str | Iterable[str] = ("fp32",), out_dir: str | Path | None = None,
             input_shapes: dict[str, list[int]] | None = None, seed: int = 0, samples: int = 2,
             keep_going: bool = False, force: bool = False, progress: Progress | None = None,
-            quant: QuantizeOptions | None = None) -> ConvertResult:
+            quant: QuantizeOptions | None = None,
+            converter_options: dict[str, dict] | None = None) -> ConvertResult:
     """Convert `model` (ONNX) to every target x precision, run each artifact and ONNX Runtime on the same
     seeded inputs, and write artifacts + convert.json into `out_dir` atomically. A conversion failure raises
     (nothing is written) unless keep_going=True, which records it and keeps the other artifacts.
-    int8 needs `quant` (calibration data, optional gate); int8 parity is checked on held-out samples."""
+    int8 needs `quant` (calibration data, optional gate); int8 parity is checked on held-out samples.
+    `converter_options` maps a target to its converter's options, e.g. {"tflite": {"io_layout": "nhwc"}}."""
     engines = parse_list(to, targets(), "target")
     precisions = parse_list(precision, PRECISIONS, "precision")
     say = progress or (lambda s: None)
+    opts = converter_options or {}
+    for t in opts:
+        if t not in targets():
+            raise InputError(f"converter options given for unknown target '{t}'; choose from {', '.join(targets())}")
     for eng in engines:  # parity needs the engine itself, not only its converter: say so before any work
-        get_engine(get_converter(eng).engine)
-    opts = quant or QuantizeOptions()
+        get_engine(get_converter(eng, opts.get(eng)).engine)
+    qopts = quant or QuantizeOptions()
     if "int8" in precisions:
-        if opts.calib is None:
+        if qopts.calib is None:
             raise InputError("int8 needs calibration data: pass --calib DIR (images) or --calib FILE.npz "
                              "(tensors keyed by input name)")
-        opts.parsed_gate()
+        qopts.parsed_gate()
         for eng in engines:
             get_builder(eng)
     out = Path(out_dir) if out_dir is not None else Path.cwd() / f"{Path(model).stem}_edgepack"
@@ -119,32 +127,33 @@ def convert(model: str | Path, to: str | Iterable[str] = ("ncnn", "mnn"),
         int8 = None
         if "int8" in precisions:
             say("int8: calibration data")
-            int8 = load_int8_data(prepared, opts, lambda ev: reference_outputs(prepared, ev))
+            int8 = load_int8_data(prepared, qopts, lambda ev: reference_outputs(prepared, ev))
         result = ConvertResult(out, str(model), prepared.inputs, prepared.outputs, notes=list(prepared.notes))
         for eng in engines:
+            conv = get_converter(eng, opts.get(eng))
             fp32: Artifact | None = None
             for prec in precisions:
-                r = ArtifactResult(eng, prec)
+                r = ArtifactResult(conv.engine, prec, target=eng)
                 result.results.append(r)
                 try:
-                    say(f"convert: {eng} {prec}")
+                    say(f"convert: {conv.engine} {prec}")
                     if prec == "int8":
                         if fp32 is None:
-                            fp32 = get_converter(eng).convert(prepared, tmp / ".work" / f"{eng}-fp32", "fp32")
-                        g = build_int8(eng, fp32, tmp / f"{eng}-int8", int8, opts, say)
+                            fp32 = conv.convert(prepared, tmp / ".work" / f"{conv.engine}-fp32", "fp32")
+                        g = build_int8(eng, fp32, tmp / f"{conv.engine}-int8", int8, qopts, say)
                         r.artifact, r.quant = g.artifact, {**g.to_dict(), "calibration": int8.source,
                                                            "calibration_samples": len(int8.calib),
-                                                           "eval_samples": len(int8.eval), "gate": opts.gate}
-                        say(f"parity: {eng} int8 vs ONNX Runtime on {len(int8.eval)} held-out samples")
-                        r.parity = compare(int8.reference, run_artifact_isolated(r.artifact, int8.eval), prec)
-                        if opts.gate:  # the gate (already passed on these samples) is the int8 criterion
+                                                           "eval_samples": len(int8.eval), "gate": qopts.gate}
+                        say(f"parity: {conv.engine} int8 vs ONNX Runtime on {len(int8.eval)} held-out samples")
+                        r.parity = compare(int8.reference, run_in_onnx_layout(r.artifact, int8.eval), prec)
+                        if qopts.gate:  # the gate (already passed on these samples) is the int8 criterion
                             r.parity.passed = True
                         continue
-                    r.artifact = get_converter(eng).convert(prepared, tmp / f"{eng}-{prec}", prec)
+                    r.artifact = conv.convert(prepared, tmp / f"{conv.engine}-{prec}", prec)
                     if prec == "fp32":
                         fp32 = r.artifact
-                    say(f"parity: {eng} {prec} vs ONNX Runtime")
-                    got = run_artifact_isolated(r.artifact, feeds)
+                    say(f"parity: {conv.engine} {prec} vs ONNX Runtime")
+                    got = run_in_onnx_layout(r.artifact, feeds)
                     r.parity = compare(reference, got, prec)
                 except Error as e:
                     if not keep_going:
@@ -158,6 +167,17 @@ def convert(model: str | Path, to: str | Iterable[str] = ("ncnn", "mnn"),
         prepared.path = out / prepared.path.name
         result.prepared = prepared
     return result
+
+
+def run_in_onnx_layout(artifact: Artifact, feeds: list[dict[str, np.ndarray]]) -> list[dict[str, np.ndarray]]:
+    """Run an artifact on ONNX-layout feeds; tensors the artifact exposes channels-last (layout "NHWC") are
+    transposed on the way in and back on the way out, so the result compares with ONNX Runtime."""
+    nhwc_in = {t.name for t in artifact.inputs if t.layout == "NHWC"}
+    nhwc_out = {t.name for t in artifact.outputs if t.layout == "NHWC"}
+    if nhwc_in:
+        feeds = [{k: v.transpose(0, 2, 3, 1) if k in nhwc_in else v for k, v in f.items()} for f in feeds]
+    got = run_artifact_isolated(artifact, feeds)
+    return [{k: v.transpose(0, 3, 1, 2) if k in nhwc_out else v for k, v in g.items()} for g in got]
 
 
 def reference_outputs(prepared: PreparedModel, feeds: list[dict[str, np.ndarray]]) -> list[dict[str, np.ndarray]]:

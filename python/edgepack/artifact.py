@@ -38,6 +38,7 @@ class Artifact:
     sha256: dict[str, str] = field(default_factory=dict)
     size_bytes: int = 0
     convert_seconds: float = 0.0
+    options: dict[str, str] = field(default_factory=dict)  # converter options chosen (e.g. io_layout)
 
     @property
     def key(self) -> str:

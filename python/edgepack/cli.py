@@ -62,10 +62,13 @@ def engines() -> int:
 @click.option("--calib-limit", default=200, show_default=True, help="Use at most N calibration samples.")
 @click.option("--mnn-weight-only", is_flag=True, help="MNN int8: quantize weights only (float activations).")
 @click.option("--litert-int8-io", is_flag=True, help="LiteRT int8: int8 inputs/outputs instead of float.")
+@click.option("--litert-io-layout", "litert_io_layout", type=click.Choice(["onnx", "nhwc"]), default="onnx",
+              show_default=True, help="LiteRT model inputs/outputs: the ONNX layout, or NHWC for 4-D tensors "
+                                      "(what mobile camera code feeds).")
 def convert(model: str, to: str, precision: str, input_shape: tuple[str, ...], output: str | None, seed: int,
             samples: int, keep_going: bool, force: bool, calib: str | None, eval_data: str | None,
             gate: str | None, observer: str, mean: str | None, std: str | None, color: str | None, resize: str,
-            calib_limit: int, mnn_weight_only: bool, litert_int8_io: bool) -> int:
+            calib_limit: int, mnn_weight_only: bool, litert_int8_io: bool, litert_io_layout: str) -> int:
     """Convert MODEL (.onnx) and check every artifact against ONNX Runtime."""
     from rich.markup import escape
 
@@ -83,7 +86,9 @@ def convert(model: str, to: str, precision: str, input_shape: tuple[str, ...], o
                             preprocess=_preprocess_overrides(mean, std, color, resize))
     with steps(2 + 2 * n, "convert") as advance:
         result = run_convert(model, to=to, precision=precision, out_dir=output, input_shapes=shapes, seed=seed,
-                             samples=samples, keep_going=keep_going, force=force, progress=advance, quant=quant)
+                             samples=samples, keep_going=keep_going, force=force, progress=advance, quant=quant,
+                             converter_options={"tflite": {"io_layout": litert_io_layout}}
+                             if "tflite" in parse_list(to, targets(), "target") else None)
     out.print(convert_table(result))
     for r in result.results:
         if r.error:

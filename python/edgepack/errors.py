@@ -18,12 +18,12 @@ class ModelError(Error):
 class UnsupportedOpError(Error):
     """A converter or engine cannot express a node. Carries the node name, op type and engine."""
 
-    def __init__(self, engine: str, op_type: str, node: str, detail: str = "") -> None:
+    def __init__(self, engine: str, op_type: str, node: str, detail: str = "", target: str = "") -> None:
         self.engine, self.op_type, self.node = engine, op_type, node
         msg = f"{engine}: cannot convert node '{node}' (op {op_type})"
         if detail:
             msg += f": {detail}"
-        msg += f"; remove or replace that op, or convert without --to {engine}"
+        msg += f"; remove or replace that op, or convert without --to {target or engine}"
         super().__init__(msg)
 
 

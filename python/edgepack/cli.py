@@ -65,10 +65,14 @@ def engines() -> int:
 @click.option("--litert-io-layout", "litert_io_layout", type=click.Choice(["onnx", "nhwc"]), default="onnx",
               show_default=True, help="LiteRT model inputs/outputs: the ONNX layout, or NHWC for 4-D tensors "
                                       "(what mobile camera code feeds).")
+@click.option("--litert-metadata", "litert_metadata", default=None, metavar="SPEC.json",
+              help="Image-classifier metadata for MediaPipe Tasks: JSON with mean, std (per channel, 0-255 "
+                   "scale), labels, optional input/output names.")
 def convert(model: str, to: str, precision: str, input_shape: tuple[str, ...], output: str | None, seed: int,
             samples: int, keep_going: bool, force: bool, calib: str | None, eval_data: str | None,
             gate: str | None, observer: str, mean: str | None, std: str | None, color: str | None, resize: str,
-            calib_limit: int, mnn_weight_only: bool, litert_int8_io: bool, litert_io_layout: str) -> int:
+            calib_limit: int, mnn_weight_only: bool, litert_int8_io: bool, litert_io_layout: str,
+            litert_metadata: str | None) -> int:
     """Convert MODEL (.onnx) and check every artifact against ONNX Runtime."""
     from rich.markup import escape
 
@@ -87,7 +91,7 @@ def convert(model: str, to: str, precision: str, input_shape: tuple[str, ...], o
     with steps(2 + 2 * n, "convert") as advance:
         result = run_convert(model, to=to, precision=precision, out_dir=output, input_shapes=shapes, seed=seed,
                              samples=samples, keep_going=keep_going, force=force, progress=advance, quant=quant,
-                             converter_options={"tflite": {"io_layout": litert_io_layout}}
+                             converter_options={"tflite": litert_options(litert_io_layout, litert_metadata)}
                              if "tflite" in parse_list(to, targets(), "target") else None)
     out.print(convert_table(result))
     for r in result.results:
@@ -154,6 +158,26 @@ def demo(output: str | None, limit: int | None, force: bool) -> int:
     from .demo.run import run_demo
 
     return run_demo(output=output, limit=limit, force=force)
+
+
+def litert_options(io_layout: str, metadata_path: str | None) -> dict:
+    """The LiteRT converter's options from the CLI flags (the metadata spec is read from its JSON file)."""
+    import json
+    from pathlib import Path
+
+    from .errors import InputError
+
+    opts: dict = {"io_layout": io_layout}
+    if metadata_path:
+        p = Path(metadata_path)
+        try:
+            opts["metadata"] = json.loads(p.read_text())
+        except (OSError, ValueError) as e:
+            raise InputError(f"cannot read --litert-metadata '{p}' ({e}); pass a JSON file with mean, std "
+                             "and labels") from e
+        if not isinstance(opts["metadata"], dict):
+            raise InputError(f"--litert-metadata '{p}' must hold a JSON object with mean, std and labels")
+    return opts
 
 
 from .cli_bundle import register as _register_bundle_commands  # noqa: E402

@@ -56,7 +56,10 @@ def run_demo(output: str | None = None, limit: int | None = None, force: bool = 
                 precisions = [p for p in PRECISIONS if p != "int8" or target in BUILDERS]
                 results.append(convert(data.model, to=target, precision=precisions, out_dir=Path(output) / target,
                                        keep_going=True, force=force, progress=advance,
-                                       quant=quant if "int8" in precisions else None))
+                                       quant=quant if "int8" in precisions else None,
+                                       # LiteRT artifacts carry MediaPipe metadata (normalization, labels)
+                                       converter_options={"tflite": {"metadata": spec}} if target == "tflite"
+                                       else None))
             advance("held-out digits: ONNX Runtime")
             ref = np.concatenate([o[spec["output"]] for o in reference_outputs(results[0].prepared, feeds)])
             ref_acc = float(np.mean(ref.argmax(1) == labels))

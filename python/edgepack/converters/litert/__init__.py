@@ -29,7 +29,8 @@ class LiteRtConverter(Converter):
         if io_layout not in IO_LAYOUTS:
             raise InputError(f"unknown LiteRT io layout '{io_layout}'; choose from {', '.join(IO_LAYOUTS)}")
         self.io_layout = io_layout
-        self.metadata = metadata
+        # only the keys the metadata writer reads (a demo/spec JSON may carry more)
+        self.metadata = {k: v for k, v in metadata.items() if k in METADATA_KEYS} if metadata else None
 
     def version(self) -> str:
         from ... import __version__
@@ -60,7 +61,8 @@ class LiteRtConverter(Converter):
                        files={"model": "model.tflite"}, inputs=[info(t) for t in prepared.inputs],
                        outputs=[info(t) for t in prepared.outputs], converter=self.name,
                        converter_version=self.version(), convert_seconds=seconds,
-                       options={"io_layout": self.io_layout})
+                       options={"io_layout": self.io_layout, **({"metadata": "mediapipe image classifier"}
+                                                                   if self.metadata else {})})
         art.finalize()
         return art
 
@@ -96,3 +98,6 @@ def metadata_entries(metadata: dict, graph) -> dict[str, bytes]:
     from .metadata import metadata_buffer
 
     return {"TFLITE_METADATA": metadata_buffer(metadata, graph)}
+
+
+METADATA_KEYS = ("input", "output", "mean", "std", "labels", "color", "name", "description")

@@ -30,8 +30,8 @@ class LiteRtEngine(Engine):
         self._out_idx = _match(self.outputs, outs)
 
     def _run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        for t in self.inputs:
-            self._it.set_tensor(self._in_idx[t.name], feeds[t.name])
+        for t in self.inputs:  # reshape: np.ascontiguousarray turns a 0-d input into 1-d
+            self._it.set_tensor(self._in_idx[t.name], feeds[t.name].reshape(t.shape))
         self._it.invoke()
         return {t.name: np.array(self._it.get_tensor(self._out_idx[t.name]), copy=True) for t in self.outputs}
 

@@ -142,14 +142,17 @@ def _shapes_from_runtime(model, graph: Graph) -> None:
             if o and o not in known:
                 m.graph.output.append(onnx.ValueInfoProto(name=o))
                 known.add(o)
+    infos = [TensorInfo(n, graph.tensors[n].shape, str(graph.tensors[n].dtype)) for n in graph.inputs]
+    open_names = [t.name for t in graph.tensors.values() if t.value is None and any(d < 0 for d in t.shape)]
     try:
         sess = ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"])
+        names = [o.name for o in sess.get_outputs()]
+        values = sess.run(names, seeded_inputs(infos))
     except Exception as e:
-        raise ConversionError(f"litert: shapes of some tensors are unknown and ONNX Runtime cannot compute them "
-                         f"({str(e).splitlines()[0][:200]}); fix the shapes with --input-shape") from e
-    infos = [TensorInfo(n, graph.tensors[n].shape, str(graph.tensors[n].dtype)) for n in graph.inputs]
-    feeds = seeded_inputs(infos)
-    names = [o.name for o in sess.get_outputs()]
-    for name, arr in zip(names, sess.run(names, feeds)):
+        raise ConversionError(f"litert: the shapes of {open_names[:5] or 'some tensors'} are not static (they "
+                              "depend on input values, e.g. a Resize whose scales are a model input); a LiteRT "
+                              f"model needs static shapes: make those inputs constants "
+                              f"({str(e).splitlines()[0][:160]})") from e
+    for name, arr in zip(names, values):
         arr = np.asarray(arr)
         graph.tensors[name] = Tensor(name, list(arr.shape), arr.dtype)

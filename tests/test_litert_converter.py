@@ -124,13 +124,13 @@ def test_unsupported_attribute_combination(tmp_path):
     assert not (tmp_path / "o").exists()
 
 
-def test_runtime_conv_weights_are_refused(tmp_path):
-    node = helper.make_node("Conv", ["x", "w"], ["y"], name="dynamic_conv")
-    model = save_model([node], [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 5, 5]),
-                                helper.make_tensor_value_info("w", TensorProto.FLOAT, [3, 2, 3, 3])],
-                       [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3, 3, 3])], [],
+def test_grouped_conv_with_runtime_weights_is_refused(tmp_path):
+    node = helper.make_node("Conv", ["x", "w"], ["y"], group=2, name="dynamic_conv")
+    model = save_model([node], [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 5, 5]),
+                                helper.make_tensor_value_info("w", TensorProto.FLOAT, [6, 2, 3, 3])],
+                       [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 6, 3, 3])], [],
                        tmp_path / "c.onnx")
-    with pytest.raises(UnsupportedOpError, match="dynamic_conv.*weight.*constant"):
+    with pytest.raises(UnsupportedOpError, match="dynamic_conv.*grouped convolution with run-time weights"):
         edgepack.convert(model, to="tflite", out_dir=tmp_path / "o")
 
 

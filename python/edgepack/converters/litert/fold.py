@@ -40,6 +40,9 @@ def fold(graph: Graph) -> Graph:
         if node.op == "BatchNormalization":
             keep.extend(_batchnorm(graph, node))
             continue
+        if node.op in _WINDOWED and graph.tensors[node.inputs[0]].rank == 3:
+            keep.extend(_to_2d(graph, node))
+            continue
         _const_inputs_to_attrs(graph, node)
         keep.append(node)
     graph.nodes = keep
@@ -120,6 +123,41 @@ def _batchnorm(graph: Graph, node: Node) -> list[Node]:
     mid = graph.add_tensor(graph.tensors[x].shape, dt, f"{node.name}_mul")
     return [Node("Mul", f"{node.name}/mul", [x, s], [mid]), Node("Add", f"{node.name}/add", [mid, t],
                                                                   [node.outputs[0]])]
+
+
+_WINDOWED = {"Conv", "ConvTranspose", "MaxPool", "AveragePool"}
+
+
+def _to_2d(graph: Graph, node: Node) -> list[Node]:
+    """A 1-D window op [N, C, L] becomes the 2-D op on [N, C, 1, L] between two reshapes (TFLite's
+    convolutions and pools are 2-D)."""
+    if len(node.outputs) > 1 and any(node.outputs[1:]):
+        raise unsupported(node.op, node.name, "the second output of a 1-D window op")
+    x, y = graph.tensors[node.inputs[0]], graph.tensors[node.outputs[0]]
+    x4 = graph.add_tensor([x.shape[0], x.shape[1], 1, x.shape[2]], x.dtype, f"{node.name}_in2d")
+    y4 = graph.add_tensor([y.shape[0], y.shape[1], 1, y.shape[2]], y.dtype, f"{node.name}_out2d")
+    nodes = [Node("Unsqueeze", f"{node.name}/to2d", [node.inputs[0]], [x4], {"axes": [2]})]
+    ins = [x4]
+    for i in node.inputs[1:2]:  # the weight: [O, I, K] -> [O, I, 1, K]
+        w = graph.tensors[i]
+        if w.value is not None:
+            ins.append(graph.add_const(w.value.reshape(w.shape[0], w.shape[1], 1, w.shape[2]), f"{node.name}_w2d"))
+        else:
+            w4 = graph.add_tensor([w.shape[0], w.shape[1], 1, w.shape[2]], w.dtype, f"{node.name}_w2d")
+            nodes.append(Node("Unsqueeze", f"{node.name}/w2d", [i], [w4], {"axes": [2]}))
+            ins.append(w4)
+    ins += node.inputs[2:]
+    a = dict(node.attrs)
+    for key, pad in (("kernel_shape", 1), ("strides", 1), ("dilations", 1), ("output_padding", 0)):
+        if key in a:
+            a[key] = [pad, *a[key]]
+    if "pads" in a:
+        a["pads"] = [0, a["pads"][0], 0, a["pads"][1]]
+    if "output_shape" in a:
+        a["output_shape"] = [1, *a["output_shape"]]
+    nodes.append(Node(node.op, node.name, ins, [y4], a))
+    nodes.append(Node("Squeeze", f"{node.name}/to1d", [y4], [node.outputs[0]], {"axes": [2]}))
+    return nodes
 
 
 def _const_inputs_to_attrs(graph: Graph, node: Node) -> None:

@@ -13,12 +13,11 @@ from ._window import onnx_pads, padding_mode, window_params
 def conv(ctx: Context, node) -> None:
     if not node.nhwc:
         raise ctx.unsupported(f"only 2-D convolution is supported (input rank {len(ctx.shape(node.inputs[0]))})")
-    w = ctx.const_input(1, "weight").astype(np.float32)
+    w = ctx.value(node.inputs[1])
     n, h, wd, c = ctx.shape(node.inputs[0])
-    o, cg, kh, kw = w.shape
+    o, cg, kh, kw = ctx.shape(node.inputs[1])
     bias = ctx.value(ctx.input(2))
-    if ctx.input(2) and bias is None:
-        raise ctx.unsupported("bias must be a constant")
+    runtime_bias = bool(ctx.input(2)) and bias is None
     bias = np.zeros(o, np.float32) if bias is None else bias.astype(np.float32)
     group = int(ctx.attr("group", 1))
     s, d = window_params(ctx, [kh, kw])
@@ -26,14 +25,25 @@ def conv(ctx: Context, node) -> None:
     x, padding = padding_mode(ctx, ctx.t(node.inputs[0]), pads, [h, wd], [kh, kw], s, d)
     common = dict(padding=padding, strideH=s[0], strideW=s[1], dilationHFactor=d[0], dilationWFactor=d[1])
     out = ctx.out()
+    depthwise = group == c and cg == 1
+    if w is None:  # weights computed at run time: OIHW -> OHWI (depthwise: 1HWO) by a TRANSPOSE
+        if group != 1 and not depthwise:
+            raise ctx.unsupported("grouped convolution with run-time weights")
+        weight = ctx.transpose(ctx.t(node.inputs[1]), [1, 2, 3, 0] if depthwise else [0, 2, 3, 1])
+    elif depthwise:
+        weight = ctx.const(w.astype(np.float32).reshape(o, kh, kw).transpose(1, 2, 0)[None], hint="weight")
+    else:
+        weight = ctx.const(w.astype(np.float32).transpose(0, 2, 3, 1), hint="weight") if group == 1 else None
+    b = ctx.t(ctx.input(2)) if runtime_bias else ctx.const(bias, hint="bias")
     if group == 1:
-        ctx.op("CONV_2D", [x, ctx.const(w.transpose(0, 2, 3, 1), hint="weight"), ctx.const(bias, hint="bias")],
-               [out], "Conv2DOptions", **common)
-    elif group == c and cg == 1:
-        dw = w.reshape(o, kh, kw).transpose(1, 2, 0)[None]
-        ctx.op("DEPTHWISE_CONV_2D", [x, ctx.const(dw, hint="weight"), ctx.const(bias, hint="bias")], [out],
+        ctx.op("CONV_2D", [x, weight, b], [out], "Conv2DOptions", **common)
+    elif depthwise:
+        ctx.op("DEPTHWISE_CONV_2D", [x, weight, b], [out],
                "DepthwiseConv2DOptions", depthMultiplier=o // c, **common)
     else:
+        if w is None or runtime_bias:
+            raise ctx.unsupported("grouped convolution with run-time weights or bias")
+        w = w.astype(np.float32)
         if c % group or o % group:
             raise ctx.unsupported(f"group {group} does not divide channels {c} -> {o}")
         xs = [ctx.temp(ctx.tshape(x)[:3] + [c // group], np.float32, f"group{i}") for i in range(group)]

@@ -12,9 +12,9 @@ from ..lower import Context, lowers
 def conv_transpose(ctx: Context, node) -> None:
     if not node.nhwc:
         raise ctx.unsupported("only 2-D transposed convolution is supported")
-    w = ctx.const_input(1, "weight").astype(np.float32)  # [C_in, O/g, kh, kw]
+    w = ctx.value(node.inputs[1])  # [C_in, O/g, kh, kw]
     n, h, wd, c = ctx.shape(node.inputs[0])
-    _, og, kh, kw = w.shape
+    _, og, kh, kw = ctx.shape(node.inputs[1])
     group = int(ctx.attr("group", 1))
     if group != 1:
         raise ctx.unsupported(f"group {group} (only group=1 is supported)")
@@ -35,7 +35,10 @@ def conv_transpose(ctx: Context, node) -> None:
     if ctx.input(2) and bias is None:
         raise ctx.unsupported("bias must be a constant")
     bias = np.zeros(og, np.float32) if bias is None else bias.astype(np.float32)
-    weight = ctx.const(w.transpose(1, 2, 3, 0), hint="weight")  # [O, kh, kw, C_in]
+    if w is None:  # run-time weights: transposed at run time
+        weight = ctx.transpose(ctx.t(node.inputs[1]), [1, 2, 3, 0])
+    else:
+        weight = ctx.const(w.astype(np.float32).transpose(1, 2, 3, 0), hint="weight")  # [O, kh, kw, C_in]
     P = ctx.b.s.Padding
     x = ctx.t(node.inputs[0])
     out = ctx.out()

@@ -35,12 +35,20 @@ class Session:
 
     def __init__(self, path: str | Path, engine: str = "auto", precision: str = "auto", threads: int | None = None,
                  device: dict | None = None) -> None:
-        with Bundle(path) as bundle:  # a zip's extracted files are deleted on exit: engines hold their data
+        bundle = Bundle(path)
+        try:
             self.manifest: Manifest = bundle.manifest
             self.choice: Choice = choose(bundle.manifest, engine, precision, threads, device)
             artifact = bundle.artifact(self.choice.engine, self.choice.precision)
             self._engine = get_engine(self.choice.engine).load(artifact, threads=self.choice.threads,
                                                                device=self.choice.device_kind)
+        except BaseException:
+            bundle.close()
+            raise
+        # extracted files live as long as the session: LiteRT maps its model file, and deleting them is not
+        # load-path work (close() or garbage collection removes them)
+        bundle.close_archive()
+        self._bundle = bundle
         self.path = Path(path)
         self.task = self.manifest.task
         self.labels = self.manifest.labels
@@ -104,6 +112,7 @@ class Session:
             if self._engine is not None:
                 self._engine.close()
                 self._engine = None
+                self._bundle.close()
 
     def __enter__(self) -> Session:
         return self

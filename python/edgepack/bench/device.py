@@ -10,12 +10,11 @@ from pathlib import Path
 
 
 @functools.lru_cache(maxsize=1)
-def describe_device() -> dict:
+def device_identity() -> dict:
+    """What the artifact choice matches on (cheap: no package metadata lookups, which cost tens of ms)."""
     machine = _machine()
     isa = _isa(machine)
     system = platform.system().lower() or "unknown"
-    from ..engines import list_engines
-
     return {
         "class": device_class(system, machine, isa),
         "cpu": _cpu_model(),
@@ -23,8 +22,15 @@ def describe_device() -> dict:
         "isa": isa,
         "cores": os.cpu_count() or 1,
         "os": f"{platform.system()} {platform.release()}".strip(),
-        "engines": {e.name: e.version for e in list_engines() if e.installed},
     }
+
+
+@functools.lru_cache(maxsize=1)
+def describe_device() -> dict:
+    """device_identity() plus the installed engine versions: what a benchmark record carries."""
+    from ..engines import list_engines
+
+    return {**device_identity(), "engines": {e.name: e.version for e in list_engines() if e.installed}}
 
 
 def device_class(system: str, machine: str, isa: str) -> str:

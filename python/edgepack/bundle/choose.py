@@ -14,11 +14,12 @@ Rule (docs/bundle.md):
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from dataclasses import dataclass, field
 
-from ..bench.device import describe_device
-from ..engines import ENGINES, engine_status
+from ..bench.device import device_identity
+from ..engines import ENGINES
 from ..errors import BundleError, EngineUnavailableError
 from .manifest import Manifest
 
@@ -78,7 +79,7 @@ class Choice:
 
 def choose(manifest: Manifest, engine: str = "auto", precision: str = "auto", threads: int | None = None,
            device: dict | None = None, vulkan_available=None) -> Choice:
-    dev = device or describe_device()
+    dev = device or device_identity()
     threads = default_threads() if threads is None else max(1, int(threads))
     engine, precision = (engine or "auto").lower(), (precision or "auto").lower()
     arts = manifest.artifacts
@@ -95,7 +96,7 @@ def choose(manifest: Manifest, engine: str = "auto", precision: str = "auto", th
         c = Candidate(a["engine"], a["precision"], False, "")
         if engine != "auto" and a["engine"] != engine or precision != "auto" and a["precision"] != precision:
             c.note = "not requested"
-        elif a["engine"] not in ENGINES or not engine_status(a["engine"]).installed:
+        elif not _installed(a["engine"]):
             pkg = ENGINES[a["engine"]][2] if a["engine"] in ENGINES else a["engine"]
             c.note = f"engine not installed here (pip install {pkg})"
         elif not a["verification"]["passed"] and not explicit:
@@ -154,11 +155,16 @@ def _measured(benchmarks: list[dict], dev: dict, threads: int) -> dict[tuple[str
 
 def _vulkan_available() -> bool:
     """A Vulkan device as ncnn sees it (ncnn is a dependency; probing initialises Vulkan, so only on demand)."""
-    if not engine_status("ncnn").installed:
+    if not _installed("ncnn"):
         return False
     import ncnn
 
     return ncnn.get_gpu_count() > 0
+
+
+def _installed(engine: str) -> bool:
+    """The engine's package is importable (find_spec only: no metadata lookup on the load path)."""
+    return engine in ENGINES and importlib.util.find_spec(ENGINES[engine][3]) is not None
 
 
 def _keys(arts: list[dict]) -> str:

@@ -141,10 +141,14 @@ class Bundle:
             raise BundleError(f"bundle '{self.path}': artifact file '{rel}' is corrupt (sha256 {got[:12]}..., the "
                               f"manifest says {want[:12]}...); re-copy or repack the bundle")
 
-    def close(self) -> None:
+    def close_archive(self) -> None:
+        """Close the zip but keep extracted files (engines may map them) until close() or garbage collection."""
         if self._zip is not None:
             self._zip.close()
             self._zip = None
+
+    def close(self) -> None:
+        self.close_archive()
         if self._finalizer is not None:
             self._finalizer()
 

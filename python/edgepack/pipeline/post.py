@@ -52,28 +52,28 @@ class Postprocessor:
 
     def _yolo(self, out: np.ndarray, info: Any, source_size: tuple[int, int]) -> Detections:
         s = self.spec
-        data = np.ascontiguousarray(out, dtype=np.float32)
-        data = data.reshape(data.shape[-2:]) if data.ndim == 3 else data
-        # network-space decode + NMS (as Ultralytics), then the preprocess geometry maps boxes to the source
         (decode_yolo,) = _kernels("decode_yolo")
+        # decode + NMS in network-input pixels (as Ultralytics), then the preprocess geometry (crop, rotation,
+        # letterbox) maps the kept boxes back to source pixels
         boxes, scores, class_ids = decode_yolo(
-            data, attrs_first=s.yolo_layout == "attrs_first", xyxy=s.box_format == "xyxy",
-            has_objectness=s.has_objectness, score_threshold=s.score_threshold, iou_threshold=s.iou_threshold,
-            max_detections=s.max_detections, class_agnostic=s.class_agnostic, letterbox=None, source_size=None)
-        boxes = np.asarray(boxes, dtype=np.float32).reshape(-1, 4)
+            np.ascontiguousarray(out, dtype=np.float32), layout=s.yolo_layout, box_format=s.box_format,
+            objectness=s.has_objectness, score_threshold=s.score_threshold, iou_threshold=s.iou_threshold,
+            max_detections=s.max_detections or None, class_agnostic=s.class_agnostic)
         if info is not None and len(boxes):
             boxes = info.map_boxes(boxes, clip=True).astype(np.float32)
         ids = np.asarray(class_ids, dtype=np.int32)
-        return Detections(boxes, np.asarray(scores, dtype=np.float32), ids, [_label(self.labels, int(i)) for i in ids])
+        return Detections(np.asarray(boxes, dtype=np.float32).reshape(-1, 4), np.asarray(scores, dtype=np.float32),
+                          ids, [_label(self.labels, int(i)) for i in ids])
 
     def _seg(self, out: np.ndarray, info: Any, source_size: tuple[int, int]) -> Mask:
+        (seg_argmax,) = _kernels("seg_argmax")
         logits = np.ascontiguousarray(out, dtype=np.float32)
         logits = logits.reshape(logits.shape[-3:])
-        (seg_argmax,) = _kernels("seg_argmax")
         if info is not None and info.rotate == 0 and not info.mirror and info.crop == (0, 0, *info.src_size):
-            # straight to source pixels through the forward letterbox mapping: network = source * scale + pad
-            letterbox = (info.scale[0], info.scale[1], float(info.pad[0]), float(info.pad[1]))
-            mask = seg_argmax(logits, out_size=source_size, letterbox=letterbox)
-        else:  # rotated / cropped input: the mask stays in network-input pixels
+            # straight to source pixels: logits pixel = (source pixel * scale + pad) * logits size / input size
+            fx, fy = logits.shape[2] / info.out_size[0], logits.shape[1] / info.out_size[1]
+            lb = (info.scale[0] * fx, info.scale[1] * fy, info.pad[0] * fx, info.pad[1] * fy)
+            mask = seg_argmax(logits, source_size=source_size, letterbox=lb)
+        else:  # rotated or cropped input: the mask stays in the model's output pixels
             mask = seg_argmax(logits)
         return Mask(np.asarray(mask), self.labels)

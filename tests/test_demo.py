@@ -50,3 +50,5 @@ def test_edgepack_demo_command(tmp_path):
         assert accuracy >= 0.97 and got[key][-1] == "pass"
     for target in ("ncnn", "mnn", "tflite"):
         assert (tmp_path / "demo" / target / "convert.json").exists()
+    line = next(ln for ln in r.stdout.splitlines() if "edgepack.load chose" in ln)  # the demo ends with a bundle
+    assert (tmp_path / "demo" / "digits.edgepack").exists() and f"true label {load_demo().labels[0]}) -> " in line

@@ -89,6 +89,10 @@ def run_demo(output: str | None = None, limit: int | None = None, force: bool = 
               f"{min(CALIB_IMAGES, len(labels))} held-out images (labels unused), gate {GATE} on all of them")
     if output is not None and tmp is None:
         out.print(f"artifacts kept in {output}")
+    from .bundle import pack_and_classify  # last step: the model as a bundle, one image through edgepack.load
+
+    with tempfile.TemporaryDirectory(prefix="edgepack-demo-bundle-") as btmp:
+        out.print(pack_and_classify(data, engines, Path(output) if tmp is None else Path(btmp)))
     return 0 if rows and all(r["ok"] for r in rows) else 1
 
 

@@ -144,3 +144,43 @@ def test_cli_run_prints_and_saves(digits_bundle, tmp_path):
         assert line.split(": ", 1)[1].startswith(str(DEMO.labels[i]))
         saved = Path(tmp_path / f"out_digit{i}.png")
         assert Image.open(saved).size[0] >= 256
+
+
+def _corrupt_copy(src: Path, dst: Path, member: str, compress: int | None = None) -> Path:
+    import zipfile
+
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename == member:
+                data = data[:50] + bytes([data[50] ^ 0xFF]) + data[51:]
+            if compress is not None:
+                info.compress_type = compress
+            zout.writestr(info, data)
+    return dst
+
+
+@pytest.mark.parametrize("compress", [None, 8])  # as packed (stored) and re-zipped with deflate
+def test_load_refuses_a_corrupt_artifact_naming_it(digits_bundle, tmp_path, compress):
+    import zipfile
+
+    member = "artifacts/ncnn-fp32/model.ncnn.bin"
+    bad = _corrupt_copy(digits_bundle, tmp_path / "bad.edgepack", member, compress)
+    with pytest.raises(edgepack.BundleError, match=f"'{member}' is corrupt"):
+        edgepack.load(bad, engine="ncnn", precision="fp32")
+    with edgepack.load(bad, engine="mnn", precision="fp32") as s:  # the intact artifacts still load
+        assert s.run(DEMO.images[0], raw=True)["logits"].shape == (1, 10)
+    with zipfile.ZipFile(bad) as z:
+        z.extractall(tmp_path / "dir")
+    with pytest.raises(edgepack.BundleError, match=f"'{member}' is corrupt"):
+        edgepack.load(tmp_path / "dir", engine="ncnn", precision="fp32")
+    (tmp_path / "dir" / member).unlink()
+    with pytest.raises(edgepack.BundleError, match=f"'{member}' is missing"):
+        edgepack.load(tmp_path / "dir", engine="ncnn", precision="fp32")
+
+
+def test_truncated_bundle_is_refused(digits_bundle, tmp_path):
+    raw = digits_bundle.read_bytes()
+    (tmp_path / "t.edgepack").write_bytes(raw[: len(raw) // 2])
+    with pytest.raises(edgepack.BundleError):
+        edgepack.load(tmp_path / "t.edgepack")

@@ -39,10 +39,16 @@ class Session:
         try:
             self.manifest: Manifest = bundle.manifest
             self.choice: Choice = choose(bundle.manifest, engine, precision, threads, device)
-            artifact = bundle.artifact(self.choice.engine, self.choice.precision)
-            self._engine = get_engine(self.choice.engine).load(artifact, threads=self.choice.threads,
-                                                               device=self.choice.device_kind)
+            artifact, check = bundle.artifact_deferred(self.choice.engine, self.choice.precision)
+            self._engine = None
+            try:  # the sha256 check runs while the engine parses the files; a mismatch refuses the load
+                self._engine = get_engine(self.choice.engine).load(artifact, threads=self.choice.threads,
+                                                                   device=self.choice.device_kind)
+            finally:
+                check.wait()
         except BaseException:
+            if getattr(self, "_engine", None) is not None:
+                self._engine.close()
             bundle.close()
             raise
         # extracted files live as long as the session: LiteRT maps its model file, and deleting them is not

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..artifact import Artifact
 from ..errors import BundleError
+from .integrity import PendingCheck, corrupt, extract_and_check, locate
 from .manifest import MANIFEST, Manifest, check_relpath, validate
 
 MAX_MANIFEST_BYTES = 16 << 20
@@ -74,6 +75,16 @@ class Bundle:
             self._checked_file(check_relpath(rel), want, Path(root))
         return self.manifest.to_artifact(entry, root)
 
+    def artifact_deferred(self, engine: str, precision: str) -> tuple[Artifact, PendingCheck]:
+        """As artifact(), but the sha256 checks run in a thread: load the engine meanwhile, then call
+        check.wait() (raises BundleError naming a corrupt file) before using it."""
+        entry = self.manifest.artifact_entry(engine, precision)
+        for rel in entry["sha256"]:
+            check_relpath(rel)
+        root = Path(self._root_for_zip()) if self._zip is not None else self.path
+        check = extract_and_check(self.path, self._zip, entry, root, self._checked_file)
+        return self.manifest.to_artifact(entry, str(root)), check
+
     def verify(self) -> list[str]:
         """Check every artifact's files without keeping them; returns problems (empty = all good)."""
         problems = []
@@ -106,12 +117,7 @@ class Bundle:
                 self._hash_zip_member(rel, want, f)
             tmp.replace(dest)
             return
-        path = root / rel
-        if not path.is_file():
-            raise BundleError(f"bundle '{self.path}': artifact file '{rel}' is missing; the bundle is incomplete, "
-                              "copy or repack it")
-        if not path.resolve().is_relative_to(root.resolve()):
-            raise BundleError(f"bundle '{self.path}': artifact file '{rel}' points outside the bundle; refusing it")
+        path = locate(self.path, root, rel)
         h = hashlib.sha256()
         with open(path, "rb") as f:
             while chunk := f.read(_CHUNK):
@@ -138,8 +144,7 @@ class Bundle:
 
     def _check_digest(self, rel: str, want: str, got: str) -> None:
         if got != want:
-            raise BundleError(f"bundle '{self.path}': artifact file '{rel}' is corrupt (sha256 {got[:12]}..., the "
-                              f"manifest says {want[:12]}...); re-copy or repack the bundle")
+            raise corrupt(self.path, rel, got, want)
 
     def close_archive(self) -> None:
         """Close the zip but keep extracted files (engines may map them) until close() or garbage collection."""

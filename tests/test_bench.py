@@ -57,3 +57,24 @@ def test_session_and_load_overhead_are_measured(digits_bundle):
         art = b.artifact("mnn", "fp32")
         lo = load_overhead(digits_bundle, art, 1, repeats=1)
     assert lo["session_ms"] > 0 and lo["engine_ms"] > 0
+
+
+def test_vulkan_rows_and_the_choice_rule(digits_bundle, tmp_path):
+    import pytest
+
+    from edgepack.bundle.choose import _vulkan_available, choose
+
+    if not _vulkan_available():
+        pytest.skip("no Vulkan device (apt-get install mesa-vulkan-drivers libvulkan1)")
+    bundle = tmp_path / "v.edgepack"
+    shutil.copy(digits_bundle, bundle)
+    r = run_cli("bench", str(bundle), "--threads", "1", "--runs", "3", "--no-overhead", "--vulkan", "--record",
+                "-o", str(tmp_path / "rep"))
+    assert r.returncode == 0, r.stderr
+    rep = json.loads((tmp_path / "rep/bench.json").read_text())
+    vk = [x for x in rep["results"] if x["device_kind"] == "vulkan"]
+    assert {x["engine"] for x in vk} == {"ncnn"} and len(vk) == 2
+    with Bundle(bundle) as b:
+        c = choose(b.manifest, threads=1)
+    best_cpu = min(x["p50_ms"] for x in rep["results"] if x["device_kind"] == "cpu")
+    assert (c.device_kind == "vulkan") == (min(x["p50_ms"] for x in vk) < best_cpu)  # the rule, whatever the timings

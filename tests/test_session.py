@@ -184,3 +184,19 @@ def test_truncated_bundle_is_refused(digits_bundle, tmp_path):
     (tmp_path / "t.edgepack").write_bytes(raw[: len(raw) // 2])
     with pytest.raises(edgepack.BundleError):
         edgepack.load(tmp_path / "t.edgepack")
+
+
+def test_raw_bundle_returns_the_output_arrays(tmp_path, conv_model):
+    import onnxruntime as ort
+
+    from edgepack.bundle.pack import PackOptions, pack
+
+    bundle = pack(conv_model, tmp_path / "raw.edgepack", PackOptions(task="raw"), to="mnn", precision="fp32",
+                  bench_runs=0).path
+    x = np.random.default_rng(3).standard_normal((1, 3, 16, 16)).astype(np.float32)
+    ref = ort.InferenceSession(str(conv_model)).run(None, {"input": x})
+    with edgepack.load(bundle) as s:
+        assert s.task == "raw" and s.manifest.doc["preprocess"] is None
+        for out in (s.run(x), s.run({"input": x})):
+            np.testing.assert_allclose(out["logits"], ref[0], rtol=1e-4, atol=1e-4)
+            np.testing.assert_allclose(out["features"], ref[1], rtol=1e-4, atol=1e-4)

@@ -179,8 +179,9 @@ def run(bundle, images, engine, precision, threads, save) -> int:
                                                    "[default: ./<name>_bench].")
 @click.option("--record", is_flag=True, help="Store this device's results in the bundle (rewritten atomically), "
                                              "so that edgepack.load picks the fastest artifact on this class.")
+@click.option("--vulkan", is_flag=True, help="Also measure ncnn artifacts on the Vulkan device.")
 @click.option("--force", is_flag=True, help="Replace the report directory if it exists.")
-def bench(target, threads, runs, no_overhead, output, record, force) -> int:
+def bench(target, threads, runs, no_overhead, output, record, vulkan, force) -> int:
     """Benchmark every artifact of a bundle or of an edgepack convert output directory."""
     from rich.markup import escape
 
@@ -194,7 +195,7 @@ def bench(target, threads, runs, no_overhead, output, record, force) -> int:
     if out_dir.exists() and not force and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise InputError(f"output '{out_dir}' already exists; pass --force to replace it or choose another -o")
     with steps(1, "bench") as advance:
-        report = run_bench(target, thread_list, runs, overhead=not no_overhead, progress=advance)
+        report = run_bench(target, thread_list, runs, overhead=not no_overhead, vulkan=vulkan, progress=advance)
     rows = [r.to_dict() for r in report.results]
     out.print(bench_table(rows, f"edgepack bench: {escape(target)} ({runs} runs)"))
     for note in report.notes:

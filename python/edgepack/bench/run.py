@@ -48,14 +48,24 @@ def _artifacts(target: Path) -> Iterator[tuple[str, list[Artifact]]]:
         yield "bundle", [b.artifact(a["engine"], a["precision"]) for a in b.manifest.artifacts]
 
 
+VULKAN_ENGINES = ("ncnn",)  # adapters that take device="vulkan"
+
+
 def run_bench(target: str | Path, threads: Sequence[int] = (1,), runs: int = 30, overhead: bool = True,
-              load_repeats: int = 3, progress: Callable[[str], None] | None = None) -> BenchReport:
+              load_repeats: int = 3, vulkan: bool = False,
+              progress: Callable[[str], None] | None = None) -> BenchReport:
     say = progress or (lambda s: None)
     target = Path(target)
     if not target.exists():
         raise InputError(f"'{target}' not found; pass a .edgepack bundle or an edgepack convert output directory")
     if runs < 1:
         raise InputError("--runs must be at least 1")
+    if vulkan:
+        from ..bundle.choose import _vulkan_available
+
+        if not _vulkan_available():
+            raise InputError("--vulkan: no Vulkan device found (ncnn sees none); install a Vulkan driver or drop "
+                             "--vulkan")
     with _artifacts(target) as (kind, arts):
         report = BenchReport(str(target), kind, describe_device())
         for art in arts:
@@ -79,6 +89,12 @@ def run_bench(target: str | Path, threads: Sequence[int] = (1,), runs: int = 30,
                     except Error as e:
                         report.notes.append(f"{art.key} x{t} session overhead: {e}")
                 report.results.append(r)
+            if vulkan and art.engine in VULKAN_ENGINES:
+                say(f"bench: {art.engine} {art.precision} on Vulkan")
+                try:
+                    report.results.append(bench_artifact(art, feeds, threads=1, runs=runs, device_kind="vulkan"))
+                except Error as e:
+                    report.notes.append(f"{art.key} on Vulkan: {e}")
     return report
 
 

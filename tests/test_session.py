@@ -200,3 +200,22 @@ def test_raw_bundle_returns_the_output_arrays(tmp_path, conv_model):
         for out in (s.run(x), s.run({"input": x})):
             np.testing.assert_allclose(out["logits"], ref[0], rtol=1e-4, atol=1e-4)
             np.testing.assert_allclose(out["features"], ref[1], rtol=1e-4, atol=1e-4)
+
+
+def test_int8_and_litert_bundles_classify(tmp_path):
+    """int8 calibrated through the bundle's own preprocessing (a folder of images), and LiteRT artifacts."""
+    from edgepack.bundle.pack import PackOptions, pack
+
+    calib = tmp_path / "calib"
+    calib.mkdir()
+    for i in range(40):
+        Image.fromarray(DEMO.images[100 + i]).save(calib / f"{i}.png")
+    opts = PackOptions(task="classify", labels=DEMO.spec["labels"], mean=DEMO.spec["mean"], std=DEMO.spec["std"])
+    b8 = pack(DEMO.model, tmp_path / "d8.edgepack", opts, to="ncnn", precision="int8", calib=calib, bench_runs=0)
+    assert b8.manifest["artifacts"][0]["verification"]["int8"]["calibration_samples"] > 0
+    bt = pack(DEMO.model, tmp_path / "dt.edgepack", opts, to="tflite", precision="fp32", bench_runs=0)
+    for path, key in ((b8.path, "ncnn-int8"), (bt.path, "litert-fp32")):
+        with edgepack.load(path) as s:
+            assert s.choice.key == key
+            top1 = [int(s.run(img).labels[0]) for img in DEMO.images[:60]]
+        assert np.mean(np.array(top1) == DEMO.labels[:60]) >= 0.95

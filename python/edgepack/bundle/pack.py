@@ -11,11 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import __version__
-from ..api import ConvertResult, convert, parse_list
+from ..api import PRECISIONS, ConvertResult, convert, parse_list
 from ..artifact import Artifact, TensorInfo, sha256_file
 from ..bench.measure import bench_artifact
 from ..converters import targets
-from ..converters.base import PRECISIONS
 from ..converters.prepare import seeded_inputs
 from ..errors import Error, InputError
 from ..pipeline.spec import TASKS, PostprocessSpec, PreprocessSpec
@@ -83,11 +82,22 @@ def parse_floats(value: str | Sequence[float] | None, what: str) -> list[float] 
 
 
 def check_precisions(precision: str | Sequence[str]) -> list[str]:
-    precisions = parse_list(precision, ("fp32", "fp16", "int8"), "precision")
-    if "int8" in precisions and "int8" not in PRECISIONS:
-        raise InputError("int8 needs the quantization path, which this edgepack build does not have yet; "
-                         "pack with --precision fp32,fp16")
-    return precisions
+    return parse_list(precision, PRECISIONS, "precision")
+
+
+def _quant_options(opt: PackOptions, calib: str | Path | None, precisions: list[str]):
+    """int8 calibration sees the bundle's preprocessing: the same mean/std/colour/resize as the manifest."""
+    if "int8" not in precisions:
+        return None
+    from ..quantize import QuantizeOptions
+
+    overrides = {"resize": opt.resize, "pad_value": opt.pad_value}
+    for key, value in (("mean", opt.mean), ("std", opt.std)):
+        if value is not None:
+            overrides[key] = value
+    if opt.color != "RGB":  # RGB is the default; GRAY models get GRAY from their input shape
+        overrides["color"] = opt.color
+    return QuantizeOptions(calib=calib, preprocess=overrides)
 
 
 def pack(model: str | Path, out: str | Path, options: PackOptions | None = None,
@@ -110,7 +120,8 @@ def pack(model: str | Path, out: str | Path, options: PackOptions | None = None,
         raise InputError(f"output '{out}' already exists; pass --force to replace it or choose another -o")
     with tempfile.TemporaryDirectory(prefix="edgepack-pack-") as tmp:
         res = convert(model, to=engines, precision=precisions, out_dir=Path(tmp) / "convert",
-                      input_shapes=input_shapes, keep_going=keep_going, progress=say)
+                      input_shapes=input_shapes, keep_going=keep_going, progress=say,
+                      quant=_quant_options(opt, calib, precisions))
         pre, post = _specs(opt, res)
         _check_labels(opt, post, res.outputs)
         arts = [r for r in res.results if r.artifact is not None]
@@ -209,6 +220,8 @@ def _artifact_entry(r, files: dict[str, Path]) -> dict:
                     if r.parity else {}}
     if r.error:
         verification["error"] = r.error
+    if getattr(r, "quant", None):
+        verification["int8"] = r.quant  # gate metrics, layers kept in float, calibration source
     return {"engine": art.engine, "precision": art.precision, "files": rel,
             "sha256": {rel[role]: art.sha256[name] for role, name in art.files.items()},
             "size_bytes": art.size_bytes, "converter": art.converter, "converter_version": art.converter_version,

@@ -219,3 +219,15 @@ def test_int8_and_litert_bundles_classify(tmp_path):
             assert s.choice.key == key
             top1 = [int(s.run(img).labels[0]) for img in DEMO.images[:60]]
         assert np.mean(np.array(top1) == DEMO.labels[:60]) >= 0.95
+
+
+def test_structure_files_are_checked_before_the_engine_sees_them(digits_bundle, tmp_path):
+    """A corrupt .mnn (a flatbuffer the engine parses) is refused before MNN loads it; same for ncnn's .param."""
+    from edgepack.bundle.integrity import DEFERRABLE_ROLES
+    from edgepack.bundle.reader import Bundle
+
+    assert DEFERRABLE_ROLES == {"bin"}
+    for engine, member in (("mnn", "artifacts/mnn-fp32/model.mnn"), ("ncnn", "artifacts/ncnn-fp32/model.ncnn.param")):
+        bad = _corrupt_copy(digits_bundle, tmp_path / f"{engine}.edgepack", member)
+        with Bundle(bad) as b, pytest.raises(edgepack.BundleError, match=f"'{member}' is corrupt"):
+            b.artifact_deferred(engine, "fp32")  # raises before returning: nothing was loaded

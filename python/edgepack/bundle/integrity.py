@@ -1,8 +1,8 @@
-"""The load path's integrity check, off the critical path: stored zip members are copied out by the kernel
-(copy_file_range) and their sha256 is computed in a thread, straight from a memory map of the bundle, while
-the engine parses the copy. hashlib releases the GIL for the whole buffer, so the check runs beside an engine
-load that holds the GIL. Session waits for it before returning: a corrupt file is still refused on load,
-naming the file (the sha256 guards against corruption in transit; the manifest itself is not signed)."""
+"""The load path's integrity check, partly off the critical path: stored zip members are copied out by the
+kernel (copy_file_range) and hashed straight from a memory map of the bundle; weight-only files are hashed in
+a thread while the engine parses the copy (hashlib releases the GIL for the whole buffer, so the check runs
+beside an engine load that holds the GIL). Session waits for it before returning: a corrupt file is refused
+on load, naming the file (the sha256 guards against corruption in transit; the manifest is not signed)."""
 
 from __future__ import annotations
 
@@ -115,27 +115,41 @@ def locate(bundle: Path, root: Path, rel: str) -> Path:
     return path
 
 
+# Files that hold only weights (no structure an engine parses) may be checked while the engine reads them: a
+# corrupt weight blob gives wrong numbers or a clean load error, never a parser crash. Files with structure
+# (ncnn .param, .mnn and .tflite flatbuffers) are checked before any engine sees them.
+DEFERRABLE_ROLES = frozenset({"bin"})
+
+
 def extract_and_check(bundle: Path, zf: zipfile.ZipFile | None, entry: dict, root: Path,
                       sync_check) -> PendingCheck:
-    """Put the artifact's files under root (zip) or find them there (directory) and start their checks.
-    Members that are not stored (a re-zipped bundle) go through sync_check(rel, want, root) instead."""
+    """Put the artifact's files under root (zip) or find them there (directory), check the structure files
+    now and start the checks of weight files (DEFERRABLE_ROLES) in a thread. Members that are not stored
+    (a re-zipped bundle) go through sync_check(rel, want, root) instead."""
+    deferrable = {entry["files"][r] for r in DEFERRABLE_ROLES if r in entry["files"]}
     jobs = []
     for rel, want in entry["sha256"].items():
         if zf is None:
             path = locate(bundle, root, rel)
-            jobs.append((rel, path, 0, path.stat().st_size, want))
-            continue
-        try:
-            info = zf.getinfo(rel)
-        except KeyError:
-            raise BundleError(f"bundle '{bundle}': artifact file '{rel}' is missing from the zip; the bundle is "
-                              "incomplete, repack it") from None
-        span = stored_span(bundle, info)
-        if span is None:
-            sync_check(rel, want, root)
-            continue
-        dest = root / rel
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        copy_span(bundle, span[0], span[1], dest, rel)
-        jobs.append((rel, bundle, span[0], span[1], want))
+            job = (rel, path, 0, path.stat().st_size, want)
+        else:
+            try:
+                info = zf.getinfo(rel)
+            except KeyError:
+                raise BundleError(f"bundle '{bundle}': artifact file '{rel}' is missing from the zip; the bundle "
+                                  "is incomplete, repack it") from None
+            span = stored_span(bundle, info)
+            if span is None:
+                sync_check(rel, want, root)
+                continue
+            dest = root / rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            copy_span(bundle, span[0], span[1], dest, rel)
+            job = (rel, bundle, span[0], span[1], want)
+        if rel in deferrable:
+            jobs.append(job)
+        else:
+            got = sha256_span(*job[1:4])
+            if got != want:
+                raise corrupt(bundle, rel, got, want)
     return PendingCheck(bundle, jobs)

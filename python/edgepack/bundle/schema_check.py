@@ -83,13 +83,12 @@ def iter_errors(value: object, schema: dict | bool, root: dict, path: tuple = ()
         yield path, f"{schema['const']!r} was expected"
     if "enum" in schema and not any(_equal(value, e) for e in schema["enum"]):
         yield path, f"{value!r:.80} is not one of {schema['enum']!r}"
-    if "not" in schema and not any(True for _ in iter_errors(value, schema["not"], root, path)):
+    if "not" in schema and _valid(value, schema["not"], root, path):
         yield path, f"{value!r:.80} should not be valid under {schema['not']!r:.120}"
-    if "anyOf" in schema and not any(not any(True for _ in iter_errors(value, s, root, path))
-                                     for s in schema["anyOf"]):
+    if "anyOf" in schema and not any(_valid(value, s, root, path) for s in schema["anyOf"]):
         yield path, f"{value!r:.80} is not valid under any of the given schemas"
     if "oneOf" in schema:
-        ok = sum(not any(True for _ in iter_errors(value, s, root, path)) for s in schema["oneOf"])
+        ok = sum(_valid(value, s, root, path) for s in schema["oneOf"])
         if ok != 1:
             yield path, f"{value!r:.80} is valid under {ok} of the given schemas, exactly one is required"
     if isinstance(value, dict):
@@ -114,6 +113,11 @@ def iter_errors(value: object, schema: dict | bool, root: dict, path: tuple = ()
             yield path, f"{value} is greater than the maximum of {schema['maximum']}"
         if "exclusiveMinimum" in schema and value <= schema["exclusiveMinimum"]:
             yield path, f"{value} is less than or equal to the minimum of {schema['exclusiveMinimum']}"
+
+
+def _valid(value: object, schema: dict | bool, root: dict, path: tuple) -> bool:
+    """No error at all (stops at the first one)."""
+    return next(iter_errors(value, schema, root, path), None) is None
 
 
 def _object(value: dict, schema: dict, root: dict, path: tuple) -> Iterator[tuple[tuple, str]]:

@@ -13,6 +13,7 @@ top-1 agreement and exits 1 unless every top-1 matches.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import subprocess
 import sys
@@ -23,7 +24,8 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "python"))
+if importlib.util.find_spec("edgepack") is None:  # a source checkout without `pip install .`
+    sys.path.insert(0, str(ROOT / "python"))
 
 CLASSIFY = r"""
 import json, sys

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import importlib.metadata
+import importlib.util
 import json
 import platform
 import re
@@ -23,7 +24,8 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "python"))
+if importlib.util.find_spec("edgepack") is None:  # a source checkout without `pip install .`
+    sys.path.insert(0, str(ROOT / "python"))
 
 from edgepack.verify import nodetests  # noqa: E402
 from edgepack.verify.nodetests import FAIL, NA, PASS, NodeCase  # noqa: E402

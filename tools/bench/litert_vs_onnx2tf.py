@@ -12,6 +12,7 @@ instead (it is only used for int8 calibration, which this bench does not ask for
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import shutil
 import statistics
 import subprocess
@@ -23,7 +24,8 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "python"))
+if importlib.util.find_spec("edgepack") is None:  # a source checkout without `pip install .`
+    sys.path.insert(0, str(ROOT / "python"))
 
 CALIBRATION = "calibration_image_sample_data_20x128x128x3_float32.npy"
 O2T_PACKAGES = ["onnx2tf", "tensorflow", "tf-keras", "onnx-graphsurgeon", "sng4onnx", "psutil", "ai-edge-litert",

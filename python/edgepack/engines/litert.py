@@ -28,12 +28,27 @@ class LiteRtEngine(Engine):
         ins, outs = self._it.get_input_details(), self._it.get_output_details()
         self._in_idx = _match(self.inputs, ins)
         self._out_idx = _match(self.outputs, outs)
+        # int8 I/O (--litert-int8-io): callers deal in float; quantize feeds and dequantize results here
+        self._q = {d["index"]: d["quantization"] for d in (*ins, *outs) if d["dtype"] == np.int8}
 
     def _run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         for t in self.inputs:  # reshape: np.ascontiguousarray turns a 0-d input into 1-d
-            self._it.set_tensor(self._in_idx[t.name], feeds[t.name].reshape(t.shape))
+            idx = self._in_idx[t.name]
+            x = feeds[t.name].reshape(t.shape)
+            if idx in self._q and x.dtype != np.int8:
+                scale, zp = self._q[idx]
+                x = np.clip(np.round(x.astype(np.float64) / scale) + zp, -128, 127).astype(np.int8)
+            self._it.set_tensor(idx, x)
         self._it.invoke()
-        return {t.name: np.array(self._it.get_tensor(self._out_idx[t.name]), copy=True) for t in self.outputs}
+        out = {}
+        for t in self.outputs:
+            idx = self._out_idx[t.name]
+            y = np.array(self._it.get_tensor(idx), copy=True)
+            if idx in self._q:
+                scale, zp = self._q[idx]
+                y = ((y.astype(np.float32) - np.float32(zp)) * np.float32(scale)).astype(np.float32)
+            out[t.name] = y
+        return out
 
     def close(self) -> None:
         self._it = None

@@ -14,6 +14,7 @@ from .preprocess import PreprocessSpec
 BUILDERS: dict[str, tuple[str, str]] = {
     "ncnn": ("edgepack.quantize.ncnn", "NcnnInt8"),
     "mnn": ("edgepack.quantize.mnn", "MnnInt8"),
+    "tflite": ("edgepack.quantize.litert", "LiteRtInt8"),
 }
 
 # ONNX ops that mean the model is already quantized (QDQ or integer ops).

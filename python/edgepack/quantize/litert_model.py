@@ -138,9 +138,11 @@ class Int8Rewriter:
         self.cache: dict[tuple, int] = {}
         self.new_ops: list = []
         consts = {i for i, t in enumerate(sg.tensors) if self._const(m, t) is not None}
+        # float32 in the float model (types change as tensors become int8 during the rewrite)
+        self.isf = {i for i, t in enumerate(sg.tensors) if t.type == f32}
         io_kind = "q" if int8_io else "f"
         for i in sg.inputs:
-            if sg.tensors[i].type == f32:
+            if i in self.isf:
                 self.home[i] = io_kind
                 if int8_io:
                     self._set_int8(i, activation_params(self.ranges[_n(sg.tensors[i])]))
@@ -154,13 +156,13 @@ class Int8Rewriter:
                 out_p = self._quantized_inputs(op, code, ins, consts)
             else:
                 for pos, i in enumerate(ins):
-                    if i >= 0 and i not in consts and sg.tensors[i].type == f32:
+                    if i >= 0 and i not in consts and i in self.isf:
                         ins[pos] = self._float(i)
             op.inputs = ins
             self.new_ops.append(op)
             outs = list(op.outputs)
             for pos, i in enumerate(outs):
-                if sg.tensors[i].type != f32:
+                if i not in self.isf:
                     continue
                 kind = "q" if q else "f"
                 home = io_kind if i in outputs else kind
@@ -210,7 +212,7 @@ class Int8Rewriter:
             if i < 0 or (pos == 0 and code in SAME_AS_INPUT and code not in ALL_INPUTS_SAME):
                 continue
             t = sg.tensors[i]
-            if t.type != self.s.TensorType.FLOAT32:
+            if i not in self.isf:
                 continue
             if code in WEIGHTED and pos in (1, 2):
                 continue  # after the input: its scale sets the weight and bias scales

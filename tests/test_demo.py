@@ -43,7 +43,7 @@ def test_edgepack_demo_command(tmp_path):
     rows = [ln for ln in r.stdout.splitlines() if ln.startswith("│")]
     got = {(c[0], c[1]): c for c in ([x.strip() for x in ln.strip("│").split("│")] for ln in rows)}
     keys = [(e, p) for e in ("ncnn", "mnn") for p in ("fp32", "fp16", "int8")]
-    keys += [("litert", "fp32"), ("litert", "fp16")]
+    keys += [("litert", "fp32"), ("litert", "fp16"), ("litert", "int8")]
     for key in keys:
         assert key in got, r.stdout
         accuracy = float(got[key][2].rstrip("%")) / 100

@@ -36,8 +36,7 @@ class LiteRtEngine(Engine):
             idx = self._in_idx[t.name]
             x = feeds[t.name].reshape(t.shape)
             if idx in self._q and x.dtype != np.int8:
-                scale, zp = self._q[idx]
-                x = np.clip(np.round(x.astype(np.float64) / scale) + zp, -128, 127).astype(np.int8)
+                x = quantize_int8(x, self._q[idx])
             self._it.set_tensor(idx, x)
         self._it.invoke()
         out = {}
@@ -45,13 +44,23 @@ class LiteRtEngine(Engine):
             idx = self._out_idx[t.name]
             y = np.array(self._it.get_tensor(idx), copy=True)
             if idx in self._q:
-                scale, zp = self._q[idx]
-                y = ((y.astype(np.float32) - np.float32(zp)) * np.float32(scale)).astype(np.float32)
+                y = dequantize_int8(y, self._q[idx])
             out[t.name] = y
         return out
 
     def close(self) -> None:
         self._it = None
+
+
+def quantize_int8(x: np.ndarray, params: tuple[float, int]) -> np.ndarray:
+    """TFLite's affine int8: round(x / scale) + zero_point, saturated."""
+    scale, zp = params
+    return np.clip(np.round(np.asarray(x, np.float64) / scale) + zp, -128, 127).astype(np.int8)
+
+
+def dequantize_int8(y: np.ndarray, params: tuple[float, int]) -> np.ndarray:
+    scale, zp = params
+    return ((np.asarray(y, np.float32) - np.float32(zp)) * np.float32(scale)).astype(np.float32)
 
 
 def _match(tensors, details) -> dict[str, int]:

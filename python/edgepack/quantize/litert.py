@@ -14,6 +14,7 @@ import numpy as np
 
 from .._isolate import call_isolated
 from ..artifact import Artifact
+from ..engines.litert import dequantize_int8, quantize_int8
 from ..errors import ModelError
 from .litert_model import Int8Rewriter, Range
 from .observers import get_observer, needs_histogram
@@ -34,19 +35,9 @@ def _invoke(it, feeds: dict[str, np.ndarray]) -> None:
     for d in it.get_input_details():
         x = np.asarray(feeds[d["name"]])
         if d["dtype"] == np.int8 and x.dtype != np.int8:
-            x = quantize_input(x, d["quantization"])
+            x = quantize_int8(x, d["quantization"])
         it.set_tensor(d["index"], x.reshape(d["shape"]).astype(d["dtype"], copy=False))
     it.invoke()
-
-
-def quantize_input(x: np.ndarray, params: tuple[float, int]) -> np.ndarray:
-    scale, zp = params
-    return np.clip(np.round(np.asarray(x, np.float64) / scale) + zp, -128, 127).astype(np.int8)
-
-
-def dequantize(x: np.ndarray, params: tuple[float, int]) -> np.ndarray:
-    scale, zp = params
-    return ((np.asarray(x, np.float32) - np.float32(zp)) * np.float32(scale)).astype(np.float32)
 
 
 def activation_names(model_path: str) -> list[str]:
@@ -103,7 +94,7 @@ def dump_tensors(model_path: str, feeds: list[dict[str, np.ndarray]], names: lis
         row = {}
         for n, d in details.items():
             x = it.get_tensor(d["index"])
-            row[n] = dequantize(x, d["quantization"]) if d["dtype"] == np.int8 else np.array(x, np.float32)
+            row[n] = dequantize_int8(x, d["quantization"]) if d["dtype"] == np.int8 else np.array(x, np.float32)
         got.append(row)
     return got
 

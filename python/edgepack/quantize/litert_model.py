@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..converters.litert.builder import _AlignedBuffer, schema
+from ..engines.litert import quantize_int8
 
 QParams = tuple[float, int]  # (scale, zero point) of an int8 tensor
 
@@ -46,10 +47,6 @@ def activation_params(r: Range) -> QParams:
     scale = max(hi - lo, 1e-6) / 255.0
     zp = int(np.clip(np.round(-128 - lo / scale), -128, 127))
     return float(scale), zp
-
-
-def quantize_values(a: np.ndarray, p: QParams) -> np.ndarray:
-    return np.clip(np.round(a.astype(np.float64) / p[0]) + p[1], -128, 127).astype(np.int8)
 
 
 def per_channel(w: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
@@ -220,7 +217,7 @@ class Int8Rewriter:
             if i in consts:
                 v = self._const(self.m, t)
                 p = need or activation_params(Range(float(v.min()), float(v.max())))
-                ins[pos] = self._const_tensor(t, quantize_values(v, p), p)
+                ins[pos] = self._const_tensor(t, quantize_int8(v, p), p)
             else:
                 ins[pos] = self._int8(i, need)
         if code in WEIGHTED:

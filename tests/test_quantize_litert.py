@@ -190,3 +190,37 @@ def test_cli_int8_tflite(tmp_path):
     assert r.returncode == 0, r.stdout + r.stderr
     assert "int8" in r.stdout and "pass" in r.stdout
     assert check_integer_spec(tmp_path / "o" / "litert-int8" / "model.tflite")
+
+
+def test_fully_connected_computes_tflite_int8_arithmetic(tmp_path):
+    """int8 I/O on one Gemm: the Interpreter's int8 result equals the spec's integer arithmetic on the
+    written tensors (sum((x - zx) * w) + bias_q, rescaled by sx * sw[c] / sy) to within one step."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    from conftest import save_model
+
+    rng = np.random.default_rng(3)
+    w, b = rng.standard_normal((10, 24)).astype(np.float32), rng.standard_normal(10).astype(np.float32)
+    src = save_model([helper.make_node("Gemm", ["x", "w", "b"], ["y"], transB=1)],
+                     [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 24])],
+                     [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 10])],
+                     [numpy_helper.from_array(w, "w"), numpy_helper.from_array(b, "b")], tmp_path / "fc.onnx")
+    np.savez(tmp_path / "c.npz", x=(rng.random((40, 1, 24)) * 3 - 1).astype(np.float32))
+    res = edgepack.convert(src, to="tflite", precision="int8", out_dir=tmp_path / "o",
+                           quant=QuantizeOptions(calib=tmp_path / "c.npz", observer="minmax", litert_int8_io=True))
+    path = res.results[0].artifact.path("model")
+    m, ops = read_tflite(path)
+    ((code, (x, wt, bt), (y,)),) = ops
+    assert code == "FULLY_CONNECTED" and check_integer_spec(path) == {"FULLY_CONNECTED": 1}
+    buf = {id(t): np.frombuffer(bytes(np.asarray(m.buffers[t.buffer].data, np.uint8)), d).reshape(t.shape)
+           for t, d in ((wt, np.int8), (bt, np.int32))}
+    wq, bq = buf[id(wt)].astype(np.int64), buf[id(bt)].astype(np.int64)
+    sx, zx = x.quantization.scale[0], x.quantization.zeroPoint[0]
+    sy, zy = y.quantization.scale[0], y.quantization.zeroPoint[0]
+    sw = np.asarray(wt.quantization.scale, np.float64)
+    np.testing.assert_allclose(wq * sw[:, None], w, atol=float(sw.max()) / 2 + 1e-7)  # per-row symmetric
+    xq = np.clip(np.round((rng.random((1, 24)) * 3 - 1) / sx) + zx, -128, 127).astype(np.int8)
+    acc = (xq.astype(np.int64) - zx) @ wq.T + bq
+    want = np.clip(np.round(acc * sx * sw / sy) + zy, -128, 127)
+    got = run_interpreter(path, xq)
+    assert got.dtype == np.int8 and np.abs(got.astype(np.int64) - want).max() <= 1

@@ -28,8 +28,12 @@ class LiteRtEngine(Engine):
         ins, outs = self._it.get_input_details(), self._it.get_output_details()
         self._in_idx = _match(self.inputs, ins)
         self._out_idx = _match(self.outputs, outs)
-        # int8 I/O (--litert-int8-io): callers deal in float; quantize feeds and dequantize results here
-        self._q = {d["index"]: d["quantization"] for d in (*ins, *outs) if d["dtype"] == np.int8}
+        # int8 I/O (--litert-int8-io) under a float ONNX tensor: callers deal in float, so feeds are quantized
+        # and results dequantized here with the model's scale / zero point
+        info = {d["index"]: d for d in (*ins, *outs)}
+        pairs = [*((t, self._in_idx[t.name]) for t in self.inputs), *((t, self._out_idx[t.name]) for t in self.outputs)]
+        self._q = {i: info[i]["quantization"] for t, i in pairs
+                   if info[i]["dtype"] == np.int8 and np.dtype(t.dtype).kind == "f"}
 
     def _run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         for t in self.inputs:  # reshape: np.ascontiguousarray turns a 0-d input into 1-d

@@ -158,3 +158,17 @@ def test_data_dependent_output_shape_is_a_model_error(tmp_path):
     with pytest.raises(ModelError, match="depends on the input values"):
         edgepack.convert(model, to="mnn", out_dir=tmp_path / "o")
     assert not (tmp_path / "o").exists()
+
+
+def test_parity_catches_a_wrong_small_slice_next_to_large_values(tmp_path):
+    """Regression: pnnx->ncnn mis-broadcast the score half of a detector-like output; the whole-output cosine
+    stayed 0.99994 because large box values dominate it. The element-wise check must fail it."""
+    from edgepack.verify.metrics import agreement, passes
+
+    ref = np.concatenate([np.linspace(10, 600, 240), np.full(120, 0.5)])
+    got = ref.copy()
+    got[240:] = 0.5 + 0.6 * np.sin(np.arange(120))  # scores wrong by up to 0.6
+    a = agreement(ref, got, "fp32")
+    assert a.cosine > 0.9999 and a.mismatch > 0.1
+    assert not passes(a, "fp32") and not passes(a, "fp16")
+    assert passes(agreement(ref, ref + 1e-6, "fp32"), "fp32")

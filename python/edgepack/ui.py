@@ -61,12 +61,12 @@ def status(ok: bool, error: str | None = None) -> str:
 
 def convert_table(result) -> Table:
     t = Table(title=f"edgepack convert: {escape(str(result.source))}")
-    for col in ("engine", "precision", "cosine", "max abs err", "convert s", "size", "status"):
+    for col in ("engine", "precision", "cosine", "max abs err", "elems off", "convert s", "size", "status"):
         t.add_column(col, justify="right" if col not in ("engine", "precision", "status") else "left")
     for r in result.results:
         ov = r.parity.overall if r.parity else None
         art = r.artifact
         t.add_row(r.engine, r.precision, fmt_cos(ov.cosine if ov else None), fmt_err(ov.max_abs if ov else None),
-                  f"{art.convert_seconds:.2f}" if art else "-", fmt_size(art.size_bytes if art else None),
+                  f"{ov.mismatch:.2%}" if ov else "-", f"{art.convert_seconds:.2f}" if art else "-", fmt_size(art.size_bytes if art else None),
                   status(r.ok, r.error))
     return t

@@ -106,7 +106,7 @@ def _evaluate(r: ArtifactResult, feeds: list[dict], output: str, ref: np.ndarray
     except Error as e:  # reported in the table; the other engines still run
         row["error"] = str(e)
         return row
-    a = agreement(ref, got)
+    a = agreement(ref, got, r.precision)
     row.update(accuracy=float(np.mean(got.argmax(1) == labels)), top1_agree=float(np.mean(got.argmax(1) ==
                ref.argmax(1))), cosine=a.cosine, max_abs=a.max_abs, ok=passes(a, r.precision))
     return row

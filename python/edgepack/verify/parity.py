@@ -46,6 +46,6 @@ def compare(reference: list[dict[str, np.ndarray]], got: list[dict[str, np.ndarr
     for name in reference[0]:
         r = np.concatenate([np.asarray(s[name], dtype=np.float64).ravel() for s in reference])
         g = np.concatenate([np.asarray(s[name], dtype=np.float64).ravel() for s in got])
-        per[name] = agreement(r, g)
+        per[name] = agreement(r, g, precision)
     overall = worst(per)
     return Parity(per, overall, passes(overall, precision))

@@ -98,6 +98,7 @@ def test_digits_int8_is_full_integer_and_accurate(tmp_path):
     assert check_integer_spec(path) == {"CONV_2D": 3, "FULLY_CONNECTED": 1}
     _, ops = read_tflite(path)
     assert ops[0][0] == "QUANTIZE" and ops[-1][0] == "DEQUANTIZE"  # float I/O, int8 inside
+    assert not {"RELU", "RELU6"} & {c for c, _, _ in ops}  # fused into the convolutions
     assert all(code in ("QUANTIZE", "DEQUANTIZE") or outs[0].type == 9 for code, _, outs in ops)  # 9 = INT8
 
     x, labels = held_out_digits()

@@ -71,6 +71,7 @@ class Int8Rewriter:
         self.names = {v: k for k, v in vars(s.BuiltinOperator).items() if not k.startswith("_")}
         m = s.ModelT.InitFromPackedBuf(bytearray(data), 0)
         sg = m.subgraphs[0]
+        self._fuse_activations(m, sg)
         self._info: dict[str, tuple[str, str]] = {}  # layer -> (op code, name of its data input)
         for op in sg.operators:
             if self._eligible(m, sg, op):
@@ -123,11 +124,38 @@ class Int8Rewriter:
                 return False
         return True
 
+    def _fuse_activations(self, m, sg) -> None:
+        """RELU / RELU6 right after a CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED or ADD that alone reads its
+        result becomes that op's fused activation. In int8 a separate activation is one more requantizing
+        kernel outside XNNPACK's partitions: fusing made a small MobileNet-style block ~10x faster."""
+        fused = {"RELU": self.s.ActivationFunctionType.RELU, "RELU6": self.s.ActivationFunctionType.RELU6}
+        producer = {o: op for op in sg.operators for o in op.outputs}
+        readers: dict[int, int] = {}
+        for op in sg.operators:
+            for i in op.inputs:
+                readers[i] = readers.get(i, 0) + 1
+        drop = set()
+        for k, op in enumerate(sg.operators):
+            code = self._code(m, op)
+            if code not in fused or len(op.inputs) != 1:
+                continue
+            x = op.inputs[0]
+            p = producer.get(x)
+            if (p is None or self._code(m, p) not in (*WEIGHTED, "ADD") or readers.get(x) != 1 or x in sg.outputs
+                    or p.builtinOptions is None or p.builtinOptions.fusedActivationFunction != 0):
+                continue
+            p.builtinOptions.fusedActivationFunction = fused[code]
+            p.outputs = [op.outputs[0]]
+            producer[op.outputs[0]] = p
+            drop.add(k)
+        sg.operators = [op for k, op in enumerate(sg.operators) if k not in drop]
+
     # -- the rewrite ---------------------------------------------------------------------------------------
     def build(self, skip: set[str], int8_io: bool = False, description: str = "") -> bytes:
         s = self.s
         m = s.ModelT.InitFromPackedBuf(bytearray(self.data), 0)
         sg = m.subgraphs[0]
+        self._fuse_activations(m, sg)
         self.m, self.sg = m, sg
         f32 = s.TensorType.FLOAT32
         self.home: dict[int, str] = {}  # float tensor index -> "f" | "q" (what its index holds)

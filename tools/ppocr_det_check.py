@@ -129,8 +129,7 @@ def check(model: Path, work: Path, engines: list[str], n_calib: int = 24, n_eval
     rows: list[dict] = []
     ref = None
     for eng in engines:
-        precisions = ["fp32", "fp16"] + (["int8"] if eng in BUILDERS or eng == "tflite" and "litert" in BUILDERS
-                                         else [])
+        precisions = ["fp32", "fp16"] + (["int8"] if eng in BUILDERS else [])  # convert() looks up the --to name
         quant = QuantizeOptions(calib=calib_dir, eval=eval_dir, gate=gate, preprocess=spec, calib_limit=n_calib)
         t0 = time.perf_counter()
         res = edgepack.convert(model, to=[eng], precision=precisions, out_dir=work / f"out-{eng}",

@@ -10,12 +10,13 @@ times both through edgepack's LiteRT engine (XNNPACK, the Interpreter's default)
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
+from bench_kernels import best_ms  # same folder: best-of-N timing shared by the benchmarks
 
 try:
     import edgepack
@@ -25,15 +26,6 @@ except ImportError:  # running from a source checkout without installing
 
 ZOO = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "zoo"
 
-
-def best_ms(eng, feeds, repeat: int) -> float:
-    eng.run(feeds)
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        eng.run(feeds)
-        best = min(best, time.perf_counter() - t0)
-    return best * 1e3
 
 
 def main() -> None:
@@ -63,7 +55,7 @@ def main() -> None:
             ms = {p: [] for p in engs}
             for _ in range(3):  # alternate, so drift on a shared machine hits both
                 for p, e in engs.items():
-                    ms[p].append(best_ms(e, feeds, a.repeat))
+                    ms[p].append(best_ms(functools.partial(e.run, feeds), a.repeat))
             f, q = min(ms["fp32"]), min(ms["int8"])
             cos = res.results[1].quant["metrics"]["cosine"]
             print(f"{name}: fp32 {f:.3f} ms, int8 {q:.3f} ms, speedup {f / q:.2f}x, int8 cosine {cos:.5f} "

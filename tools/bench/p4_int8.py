@@ -11,12 +11,14 @@ of --repeat after warm-up). Needs torch (see README). Last line: `P4 int8 speedu
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+from bench_kernels import best_ms  # same folder: best-of-N timing shared by the benchmarks
 
 try:
     import edgepack
@@ -68,15 +70,6 @@ def image_like(n: int, size: int, seed: int) -> np.ndarray:
     return out
 
 
-def best_ms(eng, feeds, repeat: int) -> float:
-    eng.run(feeds)
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        eng.run(feeds)
-        best = min(best, time.perf_counter() - t0)
-    return best * 1e3
-
 
 def main() -> int:
     ap = argparse.ArgumentParser()
@@ -114,8 +107,8 @@ def main() -> int:
         int8 = eng_cls.load(res.artifact("ncnn", "int8"), threads=1)
         t32, t8 = [], []
         for _ in range(3):  # alternate so machine noise hits both
-            t32.append(best_ms(fp32, feeds, args.repeat // 3 + 1))
-            t8.append(best_ms(int8, feeds, args.repeat // 3 + 1))
+            t32.append(best_ms(functools.partial(fp32.run, feeds), args.repeat // 3 + 1))
+            t8.append(best_ms(functools.partial(int8.run, feeds), args.repeat // 3 + 1))
         a, b = min(t32), min(t8)
         print(f"ncnn fp32: {a:.2f} ms   ncnn int8: {b:.2f} ms   (1 thread, {args.size}x{args.size}, best of "
               f"{args.repeat})")

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..artifact import Artifact, TensorInfo
 from ..errors import ConversionError, EngineUnavailableError, UnsupportedOpError
+from ..formats.ncnn.param import ParamFile, read_param
 from .base import Converter, run_tool
 from .prepare import MAX_PNNX_OPSET, PreparedModel
 
@@ -71,11 +72,12 @@ class PnnxConverter(Converter):
             param, binf = Path(tmp) / "model.ncnn.param", Path(tmp) / "model.ncnn.bin"
             if not param.exists() or not binf.exists():
                 raise ConversionError(f"ncnn: pnnx wrote no .param/.bin; its output ended: {log[-400:]}")
-            _check_layers(param, prepared)
+            graph = read_param(param)  # parsed once: layer check here, blob names below
+            _check_layers(graph, prepared)
             shutil.copyfile(param, out_dir / "model.ncnn.param")
             shutil.copyfile(binf, out_dir / "model.ncnn.bin")
         seconds = time.perf_counter() - t0
-        ins, outs = _blob_names(out_dir / "model.ncnn.param")
+        ins, outs = _blob_names(graph)
         if len(ins) != len(prepared.inputs) or len(outs) != len(prepared.outputs):
             raise ConversionError(f"ncnn: pnnx produced {len(ins)} inputs/{len(outs)} outputs, the model has "
                                   f"{len(prepared.inputs)}/{len(prepared.outputs)}; a graph input or output "
@@ -92,36 +94,20 @@ class PnnxConverter(Converter):
         return art
 
 
-def read_param_layers(param: Path) -> list[tuple[str, str, list[str], list[str]]]:
-    """(type, name, bottoms, tops) of every layer in an ncnn .param text file."""
-    lines = param.read_text().split("\n")
-    if not lines or lines[0].strip() != "7767517":
-        raise ConversionError(f"ncnn: {param.name} is not an ncnn param file (bad magic)")
-    layers = []
-    for ln in lines[2:]:
-        parts = ln.split()
-        if len(parts) < 4:
-            continue
-        typ, name, nb, nt = parts[0], parts[1], int(parts[2]), int(parts[3])
-        layers.append((typ, name, parts[4:4 + nb], parts[4 + nb:4 + nb + nt]))
-    return layers
-
-
-def _blob_names(param: Path) -> tuple[list[str], list[str]]:
-    layers = read_param_layers(param)
-    ins = [tops[0] for typ, _, _, tops in layers if typ == "Input"]
-    consumed = {b for _, _, bottoms, _ in layers for b in bottoms}
-    outs = [t for _, _, _, tops in layers for t in tops if t not in consumed]
+def _blob_names(graph: ParamFile) -> tuple[list[str], list[str]]:
+    ins = [ly.tops[0] for ly in graph.layers if ly.type == "Input"]
+    consumed = {b for ly in graph.layers for b in ly.bottoms}
+    outs = [t for ly in graph.layers for t in ly.tops if t not in consumed]
     # pnnx names outputs out0, out1, ... in graph-output order
     outs.sort(key=lambda s: (not s.startswith("out"), int(s[3:]) if s[3:].isdigit() else 0, s))
     ins.sort(key=lambda s: (not s.startswith("in"), int(s[2:]) if s[2:].isdigit() else 0, s))
     return ins, outs
 
 
-def _check_layers(param: Path, prepared: PreparedModel) -> None:
+def _check_layers(graph: ParamFile, prepared: PreparedModel) -> None:
     import ncnn
 
-    for typ, name, _, _ in read_param_layers(param):
+    for typ, name in ((ly.type, ly.name) for ly in graph.layers):
         # layer_to_index knows every layer name ncnn has ever had; create_layer says whether this build has it
         if ncnn.create_layer(typ) is None:
             op = typ.split(".")[-1]

@@ -71,8 +71,8 @@ def conv_model(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def digits_bundle(tmp_path_factory) -> Path:
     """The demo digits classifier packed once per test session (ncnn + mnn, fp32 + fp16, short bench)."""
-    from edgepack.bundle.pack import PackOptions, pack
     from edgepack.demo import load_demo
+    from edgepack.pack import PackOptions, pack
 
     d = load_demo()
     out = tmp_path_factory.mktemp("bundle") / "digits.edgepack"

@@ -109,7 +109,8 @@ def test_existing_output_needs_force(tmp_path, conv_model):
 
 def test_engine_not_installed(tmp_path, conv_model, monkeypatch):
     """A registered target whose engine package is absent: clear error naming the pip package."""
-    code = ("import sys, edgepack.engines as e; e.ENGINES['ncnn'] = ('edgepack.engines.ncnn', 'NcnnEngine', "
+    code = ("import sys, edgepack.runtime.engines as e; e.ENGINES['ncnn'] = ("
+            "'edgepack.runtime.engines.ncnn', 'NcnnEngine', "
             "'ncnn', 'ncnn_not_here'); import edgepack.cli as c; sys.exit(c.main(sys.argv[1:]))")
     import subprocess
     import sys

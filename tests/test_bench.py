@@ -6,9 +6,9 @@ import json
 import shutil
 
 from conftest import run_cli
-from edgepack.bench.device import describe_device
-from edgepack.bench.overhead import load_overhead, measure_session_overhead
-from edgepack.bundle.reader import Bundle
+from edgepack.runtime.bench.device import describe_device
+from edgepack.runtime.bench.overhead import load_overhead, measure_session_overhead
+from edgepack.runtime.bundle.reader import Bundle
 
 
 def test_bench_bundle_writes_table_json_png_and_records(digits_bundle, tmp_path):
@@ -17,8 +17,8 @@ def test_bench_bundle_writes_table_json_png_and_records(digits_bundle, tmp_path)
     with Bundle(bundle) as b:
         before = b.manifest.doc["benchmarks"]
     foreign = {**before[0], "device": {**before[0]["device"], "class": "linux-aarch64-neon", "cpu": "Cortex-A72"}}
-    from edgepack.bench.measure import BenchResult
-    from edgepack.bench.run import record_into_bundle
+    from edgepack.runtime.bench.measure import BenchResult
+    from edgepack.runtime.bench.run import record_into_bundle
 
     record_into_bundle(bundle, [BenchResult.from_dict(foreign)])  # a result from another device stays
     r = run_cli("bench", str(bundle), "--threads", "1", "--runs", "3", "--no-overhead", "-o", str(tmp_path / "rep"),
@@ -62,7 +62,7 @@ def test_session_and_load_overhead_are_measured(digits_bundle):
 def test_vulkan_rows_and_the_choice_rule(digits_bundle, tmp_path):
     import pytest
 
-    from edgepack.bundle.choose import _vulkan_available, choose
+    from edgepack.runtime.bundle.choose import _vulkan_available, choose
 
     if not _vulkan_available():
         pytest.skip("no Vulkan device (apt-get install mesa-vulkan-drivers libvulkan1)")

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, conv_relu_model, run_cli
-from edgepack.bundle.manifest import SCHEMA_VERSION, check_relpath
-from edgepack.bundle.pack import PackOptions, pack
-from edgepack.bundle.reader import Bundle
 from edgepack.errors import BundleError, InputError
+from edgepack.pack import PackOptions, pack
+from edgepack.runtime.bundle.manifest import SCHEMA_VERSION, check_relpath
+from edgepack.runtime.bundle.reader import Bundle
 
 
 def _rewrite(src: Path, dst: Path, edit=None, member_edit=None) -> Path:
@@ -34,7 +34,7 @@ def _rewrite(src: Path, dst: Path, edit=None, member_edit=None) -> Path:
 
 
 def test_published_schema_is_the_one_the_reader_uses():
-    pkg = (ROOT / "python/edgepack/bundle/manifest.schema.json").read_text()
+    pkg = (ROOT / "python/edgepack/runtime/bundle/manifest.schema.json").read_text()
     assert (ROOT / "docs/manifest-v1.schema.json").read_text() == pkg
     assert json.loads(pkg)["properties"]["schema_version"]["const"] == SCHEMA_VERSION
 
@@ -160,7 +160,7 @@ def test_pack_refuses_bad_options_before_work(tmp_path, conv_model):
 
 def test_pack_is_atomic_when_writing_fails(tmp_path, conv_model, monkeypatch):
     """A failure while the zip is being written leaves neither the bundle nor a temporary file."""
-    import edgepack.bundle.writer as writer
+    import edgepack.runtime.bundle.writer as writer
 
     real = writer.check_relpath
 

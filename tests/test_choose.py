@@ -6,11 +6,11 @@ import copy
 
 import pytest
 
-from edgepack.bench.device import describe_device
-from edgepack.bundle.choose import DEFAULT_ORDER, _vulkan_available, choose
-from edgepack.bundle.manifest import Manifest
-from edgepack.bundle.reader import Bundle
 from edgepack.errors import BundleError, EngineUnavailableError
+from edgepack.runtime.bench.device import describe_device
+from edgepack.runtime.bundle.choose import DEFAULT_ORDER, _vulkan_available, choose
+from edgepack.runtime.bundle.manifest import Manifest
+from edgepack.runtime.bundle.reader import Bundle
 
 
 @pytest.fixture

@@ -163,7 +163,7 @@ def test_data_dependent_output_shape_is_a_model_error(tmp_path):
 def test_parity_catches_a_wrong_small_slice_next_to_large_values(tmp_path):
     """Regression: pnnx->ncnn mis-broadcast the score half of a detector-like output; the whole-output cosine
     stayed 0.99994 because large box values dominate it. The element-wise check must fail it."""
-    from edgepack.verify.metrics import agreement, passes
+    from edgepack.runtime.metrics import agreement, passes
 
     ref = np.concatenate([np.linspace(10, 600, 240), np.full(120, 0.5)])
     got = ref.copy()

@@ -7,10 +7,10 @@ import pytest
 
 import edgepack
 from edgepack.api import convert, load_artifacts
-from edgepack.artifact import Artifact
 from edgepack.converters.prepare import seeded_inputs
-from edgepack.engines import ENGINES, engine_status, get_engine, list_engines
 from edgepack.errors import EngineUnavailableError, InputError
+from edgepack.runtime.artifact import Artifact
+from edgepack.runtime.engines import ENGINES, engine_status, get_engine, list_engines
 
 
 @pytest.fixture(scope="module")
@@ -85,9 +85,9 @@ def test_litert_engine_loads_a_real_tflite(tmp_path):
 
     path = write_add_model(tmp_path / "add.tflite")
     art = Artifact("litert", "fp32", {"model": path.name}, str(tmp_path),
-                   [edgepack.artifact.TensorInfo("a", [1, 4], "float32", "a"),
-                    edgepack.artifact.TensorInfo("b", [1, 4], "float32", "b")],
-                   [edgepack.artifact.TensorInfo("sum", [1, 4], "float32", "sum")])
+                   [edgepack.runtime.artifact.TensorInfo("a", [1, 4], "float32", "a"),
+                    edgepack.runtime.artifact.TensorInfo("b", [1, 4], "float32", "b")],
+                   [edgepack.runtime.artifact.TensorInfo("sum", [1, 4], "float32", "sum")])
     a = np.arange(4, dtype=np.float32).reshape(1, 4)
     b = np.full((1, 4), 0.5, np.float32)
     with get_engine("litert").load(art) as eng:
@@ -108,9 +108,10 @@ def test_unknown_engine_is_a_clear_error():
 
 
 def test_missing_engine_package_reported_not_raised(monkeypatch):
-    import edgepack.engines as reg
+    import edgepack.runtime.engines as reg
 
-    monkeypatch.setitem(reg.ENGINES, "ghost", ("edgepack.engines.ghost", "Ghost", "ghost-engine", "no_such_mod_x"))
+    monkeypatch.setitem(reg.ENGINES, "ghost",
+                        ("edgepack.runtime.engines.ghost", "Ghost", "ghost-engine", "no_such_mod_x"))
     assert engine_status("ghost").installed is False
     with pytest.raises(EngineUnavailableError, match="pip install ghost-engine"):
         get_engine("ghost")

@@ -1,4 +1,4 @@
-"""edgepack.kernels: every SIMD path on this machine against the scalar ref (the spec) and numpy.
+"""edgepack.runtime.kernels: every SIMD path on this machine against the scalar ref (the spec) and numpy.
 
 Outputs are written into larger buffers pre-filled with a sentinel; each case runs with two different
 sentinels so a skipped write (sentinel shows through) or a write outside the output (guard changed)
@@ -374,6 +374,6 @@ def test_last_isa_follows_forced_calls(isa):
 
 
 def test_import_edgepack_does_not_load_the_core():
-    r = run_python("import sys, edgepack, edgepack.kernels; print('edgepack._core' in sys.modules)", None)
+    r = run_python("import sys, edgepack, edgepack.runtime.kernels; print('edgepack._core' in sys.modules)", None)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "False"

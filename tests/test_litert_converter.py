@@ -79,7 +79,7 @@ def test_io_layout_nhwc(tmp_path, conv_model):
     doc = json.loads((tmp_path / "o" / "convert.json").read_text())
     assert doc["artifacts"][0]["artifact"]["options"] == {"io_layout": "nhwc"}
     # the user feeds NHWC to the engine and gets NHWC back
-    from edgepack.engines import get_engine
+    from edgepack.runtime.engines import get_engine
 
     x = np.random.default_rng(0).standard_normal((1, 3, 16, 16)).astype(np.float32)
     ref = edgepack.api.reference_outputs(res.prepared, [{"input": x}])[0]

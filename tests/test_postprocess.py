@@ -1,4 +1,4 @@
-"""edgepack.kernels post-processing: topk/softmax, decode_yolo, seg_argmax, histogram against numpy
+"""edgepack.runtime.kernels post-processing: topk/softmax, decode_yolo, seg_argmax, histogram against numpy
 references, every SIMD path here against ref (sizes 1, 15, 16, 17 and large, sentinel-guarded
 outputs), ISA forcing, and argument errors. NEON on x86 is covered by tests/test_postprocess_cpp.py."""
 

@@ -1,4 +1,4 @@
-"""edgepack.kernels.preprocess: SIMD paths vs the ref spec (identical bytes), the ref spec vs an independent
+"""edgepack.runtime.kernels.preprocess: SIMD paths vs the ref spec (identical bytes), the ref spec vs an independent
 numpy implementation and vs OpenCV, the letterbox box mapping, and argument errors.
 
 NEON on an x86 machine is covered by tests/cpp (tests/test_neon_qemu.py runs it under qemu).

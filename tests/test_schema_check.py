@@ -7,9 +7,9 @@ import copy
 import jsonschema
 import pytest
 
-from edgepack.bundle.manifest import schema
-from edgepack.bundle.reader import Bundle
-from edgepack.bundle.schema_check import check_schema, iter_errors
+from edgepack.runtime.bundle.manifest import schema
+from edgepack.runtime.bundle.reader import Bundle
+from edgepack.runtime.bundle.schema_check import check_schema, iter_errors
 
 MUTATIONS = [
     lambda d: None,

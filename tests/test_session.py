@@ -15,7 +15,7 @@ from edgepack import kernels
 from edgepack.demo import load_demo, preprocess
 
 HAS_TOPK = hasattr(kernels, "topk")
-needs_topk = pytest.mark.skipif(not HAS_TOPK, reason="postprocess kernels (edgepack.kernels.topk) not in this build")
+needs_topk = pytest.mark.skipif(not HAS_TOPK, reason="postprocess kernels (kernels.topk) not in this build")
 DEMO = load_demo()
 
 
@@ -189,7 +189,7 @@ def test_truncated_bundle_is_refused(digits_bundle, tmp_path):
 def test_raw_bundle_returns_the_output_arrays(tmp_path, conv_model):
     import onnxruntime as ort
 
-    from edgepack.bundle.pack import PackOptions, pack
+    from edgepack.pack import PackOptions, pack
 
     bundle = pack(conv_model, tmp_path / "raw.edgepack", PackOptions(task="raw"), to="mnn", precision="fp32",
                   bench_runs=0).path
@@ -204,7 +204,7 @@ def test_raw_bundle_returns_the_output_arrays(tmp_path, conv_model):
 
 def test_int8_and_litert_bundles_classify(tmp_path):
     """int8 calibrated through the bundle's own preprocessing (a folder of images), and LiteRT artifacts."""
-    from edgepack.bundle.pack import PackOptions, pack
+    from edgepack.pack import PackOptions, pack
 
     calib = tmp_path / "calib"
     calib.mkdir()
@@ -223,8 +223,8 @@ def test_int8_and_litert_bundles_classify(tmp_path):
 
 def test_structure_files_are_checked_before_the_engine_sees_them(digits_bundle, tmp_path):
     """A corrupt .mnn (a flatbuffer the engine parses) is refused before MNN loads it; same for ncnn's .param."""
-    from edgepack.bundle.integrity import DEFERRABLE_ROLES
-    from edgepack.bundle.reader import Bundle
+    from edgepack.runtime.bundle.integrity import DEFERRABLE_ROLES
+    from edgepack.runtime.bundle.reader import Bundle
 
     assert DEFERRABLE_ROLES == {"bin"}
     for engine, member in (("mnn", "artifacts/mnn-fp32/model.mnn"), ("ncnn", "artifacts/ncnn-fp32/model.ncnn.param")):

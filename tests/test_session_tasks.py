@@ -9,7 +9,7 @@ from onnx import TensorProto, helper, numpy_helper
 import edgepack
 from conftest import save_model
 from edgepack import kernels
-from edgepack.bundle.pack import PackOptions, pack
+from edgepack.pack import PackOptions, pack
 
 pytestmark = pytest.mark.skipif(not hasattr(kernels, "decode_yolo"), reason="postprocess kernels not in this build")
 

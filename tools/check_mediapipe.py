@@ -64,7 +64,7 @@ def main() -> int:
 
     import edgepack
     from edgepack.demo import load_demo, preprocess
-    from edgepack.engines import get_engine
+    from edgepack.runtime.engines import get_engine
 
     py = ensure_venv(Path(args.venv))
     data = load_demo()

@@ -121,7 +121,7 @@ def check(model: Path, work: Path, engines: list[str], n_calib: int = 24, n_eval
     from edgepack.api import reference_outputs, run_in_onnx_layout
     from edgepack.quantize import BUILDERS, QuantizeOptions
     from edgepack.quantize.calib import load_samples
-    from edgepack.verify.metrics import agreement
+    from edgepack.runtime.metrics import agreement
 
     calib_dir, eval_dir = work / "calib", work / "eval"
     render(calib_dir, n_calib, seed=1, size=size)

@@ -1,12 +1,15 @@
-"""edgepack: convert, verify and pack ONNX models for ncnn, MNN and LiteRT on edge devices.
+"""edgepack: convert, verify and pack ONNX models for edge devices, and run the bundles there.
 
-`import edgepack` is cheap: engines and the C++ core are imported only when used."""
+Two halves: the runtime (``edgepack.runtime``: load, Session, kernels, engines, bundle reader) is what a
+device installs (``pip install edgepack[ncnn]``); the toolchain (convert, quantize, verify, pack, ...) needs
+``pip install edgepack[toolchain]`` and is imported only when used. `import edgepack` is cheap: engines, the
+C++ core and the toolchain are imported only when used."""
 
 from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .errors import (  # noqa: E402
+from edgepack.errors import (  # noqa: E402
     BundleError,
     ConversionError,
     EngineCrashError,
@@ -22,21 +25,27 @@ from .errors import (  # noqa: E402
 __all__ = ["Error", "BundleError", "InputError", "ModelError", "UnsupportedOpError", "ConversionError",
            "EngineUnavailableError", "EngineCrashError", "EngineRunError", "OutputError", "convert", "list_engines",
            "get_engine", "__version__",
-           "load", "Session", "Frame", "Classification", "Detections", "Mask"]
+           "kernels", "load", "Session", "Frame", "Classification", "Detections", "Mask"]
 
-_LAZY = {"load": ".session", "Session": ".session", "Frame": ".pipeline.results",
-         "Classification": ".pipeline.results", "Detections": ".pipeline.results", "Mask": ".pipeline.results"}
+_LAZY = {"load": ".runtime.session", "Session": ".runtime.session", "Frame": ".runtime.pipeline.results",
+         "Classification": ".runtime.pipeline.results", "Detections": ".runtime.pipeline.results",
+         "Mask": ".runtime.pipeline.results"}
+_MODULES = {"kernels": ".runtime.kernels", "engines": ".runtime.engines"}  # public names of runtime modules
 
 
 def __getattr__(name: str):
     if name == "convert":
-        from .api import convert
+        from edgepack.api import convert
 
         return convert
     if name in ("list_engines", "get_engine"):
-        from . import engines
+        from edgepack.runtime import engines
 
         return getattr(engines, name)
+    if name in _MODULES:
+        import importlib
+
+        return importlib.import_module(_MODULES[name], __name__)
     if name in _LAZY:
         import importlib
 

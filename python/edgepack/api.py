@@ -11,17 +11,17 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__
-from ._fsutil import atomic_dir
-from .artifact import Artifact, TensorInfo, sha256_file
-from .converters import get_converter, targets
-from .converters.base import PRECISIONS as FLOAT_PRECISIONS
-from .converters.prepare import PreparedModel, prepare, seeded_inputs
-from .engines import get_engine
-from .errors import Error, InputError, ModelError
-from .quantize import QuantizeOptions, get_builder
-from .quantize.run import build_int8, load_int8_data
-from .verify.parity import Parity, compare, run_artifact_isolated
+from edgepack import __version__
+from edgepack.converters import get_converter, targets
+from edgepack.converters.base import PRECISIONS as FLOAT_PRECISIONS
+from edgepack.converters.prepare import PreparedModel, prepare, seeded_inputs
+from edgepack.errors import Error, InputError, ModelError
+from edgepack.quantize import QuantizeOptions, get_builder
+from edgepack.quantize.run import build_int8, load_int8_data
+from edgepack.runtime._fsutil import atomic_dir
+from edgepack.runtime.artifact import Artifact, TensorInfo, sha256_file
+from edgepack.runtime.engines import get_engine
+from edgepack.verify.parity import Parity, compare, run_artifact_isolated
 
 Progress = Callable[[str], None]
 PRECISIONS = (*FLOAT_PRECISIONS, "int8")
@@ -182,7 +182,7 @@ def run_in_onnx_layout(artifact: Artifact, feeds: list[dict[str, np.ndarray]]) -
 
 def reference_outputs(prepared: PreparedModel, feeds: list[dict[str, np.ndarray]]) -> list[dict[str, np.ndarray]]:
     """ONNX Runtime on the prepared model, in process (ORT is the trusted reference)."""
-    from .engines.onnxruntime import OnnxRuntimeEngine
+    from edgepack.runtime.engines.onnxruntime import OnnxRuntimeEngine
 
     art = Artifact("onnxruntime", "fp32", {"model": prepared.path.name}, str(prepared.path.parent),
                    prepared.inputs, prepared.outputs)

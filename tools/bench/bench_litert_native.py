@@ -17,9 +17,9 @@ import numpy as np
 from ai_edge_litert.interpreter import Interpreter
 
 from edgepack import kernels
-from edgepack.engines.litert_native import load_model
-from edgepack.pipeline.native import NativePipeline
-from edgepack.pipeline.spec import PostprocessSpec, PreprocessSpec
+from edgepack.runtime.engines.litert_native import load_model
+from edgepack.runtime.pipeline.native import NativePipeline
+from edgepack.runtime.pipeline.spec import PostprocessSpec, PreprocessSpec
 
 
 def median_ms(fn, repeat: int) -> float:

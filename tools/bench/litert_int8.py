@@ -31,8 +31,8 @@ ZOO = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "zoo"
 def main() -> None:
     import onnx
 
-    from edgepack.engines import get_engine
     from edgepack.quantize import QuantizeOptions
+    from edgepack.runtime.engines import get_engine
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--models", default="resnet_bn,inverted_residual,se_hardswish")

@@ -97,7 +97,7 @@ def litert_run(path: Path, feeds: list[dict], ref_outputs: list, runs: int) -> t
     matched by name, else by shape (onnx2tf renames tensors and makes 4-D tensors NHWC)."""
     from ai_edge_litert.interpreter import Interpreter
 
-    from edgepack.verify.metrics import agreement
+    from edgepack.runtime.metrics import agreement
 
     it = Interpreter(model_path=str(path), num_threads=1)
     it.allocate_tensors()

@@ -2,7 +2,7 @@
 
     python tools/bench/p1_preprocess.py [--repeat 30]
 
-edgepack.kernels.preprocess (every available ISA; default interp "auto" = area averaging for this 3x
+edgepack.runtime.kernels.preprocess (every available ISA; default interp "auto" = area averaging for this 3x
 shrink, and "bilinear" = the baselines' filter) against, in the same process:
   opencv      cv2.cvtColor(NV21->RGB), cv2.resize (INTER_LINEAR) to 640x360, cv2.copyMakeBorder (pad 114),
               numpy (x - mean) / std and transpose to CHW

@@ -85,10 +85,10 @@ def main() -> None:
     ap.add_argument("--to", default="ncnn,mnn")
     args = ap.parse_args()
 
-    from edgepack.bench.overhead import load_overhead, measure_session_overhead
-    from edgepack.bundle.pack import PackOptions, pack
-    from edgepack.bundle.reader import Bundle
-    from edgepack.session import load
+    from edgepack.pack import PackOptions, pack
+    from edgepack.runtime.bench.overhead import load_overhead, measure_session_overhead
+    from edgepack.runtime.bundle.reader import Bundle
+    from edgepack.runtime.session import load
 
     with tempfile.TemporaryDirectory(prefix="p2p5-") as tmp:
         model = mobilenet_v2(Path(tmp) / "mobilenet_v2.onnx")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import importlib
 
-from ..errors import InputError
-from .base import Converter
+from edgepack.converters.base import Converter
+from edgepack.errors import InputError
 
 CONVERTERS: dict[str, tuple[str, str]] = {
     "ncnn": ("edgepack.converters.ncnn", "PnnxConverter"),

@@ -7,9 +7,9 @@ import subprocess
 from abc import ABC, abstractmethod
 from pathlib import Path
 
-from ..artifact import Artifact
-from ..errors import ConversionError, EngineCrashError
-from .prepare import PreparedModel
+from edgepack.converters.prepare import PreparedModel
+from edgepack.errors import ConversionError, EngineCrashError
+from edgepack.runtime.artifact import Artifact
 
 PRECISIONS = ("fp32", "fp16")
 

@@ -12,10 +12,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from ..artifact import Artifact, TensorInfo
-from ..errors import ConversionError, EngineUnavailableError, UnsupportedOpError
-from .base import Converter, run_tool
-from .prepare import PreparedModel
+from edgepack.converters.base import Converter, run_tool
+from edgepack.converters.prepare import PreparedModel
+from edgepack.errors import ConversionError, EngineUnavailableError, UnsupportedOpError
+from edgepack.runtime.artifact import Artifact, TensorInfo
 
 _CALL = "import sys, _tools; sys.exit(0 if _tools.mnnconvert(sys.argv[1:]) else 3)"
 # MNN 3.x prints e.g. "These Op Not Support: ONNX::Hardmax ONNX::Det" and still returns success.

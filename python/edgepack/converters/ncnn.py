@@ -14,11 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..artifact import Artifact, TensorInfo
-from ..errors import ConversionError, EngineUnavailableError, UnsupportedOpError
-from ..formats.ncnn.param import ParamFile, read_param
-from .base import Converter, run_tool
-from .prepare import MAX_PNNX_OPSET, PreparedModel
+from edgepack.converters.base import Converter, run_tool
+from edgepack.converters.prepare import MAX_PNNX_OPSET, PreparedModel
+from edgepack.errors import ConversionError, EngineUnavailableError, UnsupportedOpError
+from edgepack.formats.ncnn.param import ParamFile, read_param
+from edgepack.runtime.artifact import Artifact, TensorInfo
 
 _PNNX_DTYPE = {"float32": "f32", "float64": "f64", "float16": "f16", "int32": "i32", "int64": "i64",
                "int16": "i16", "int8": "i8", "uint8": "u8", "bool": "bool"}

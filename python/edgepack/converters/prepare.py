@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..artifact import TensorInfo
-from ..errors import InputError, ModelError
+from edgepack.errors import InputError, ModelError
+from edgepack.runtime.artifact import TensorInfo
 
 log = logging.getLogger("edgepack")
 

@@ -29,7 +29,7 @@ def load_demo() -> DemoData:
 def preprocess(images: np.ndarray, mean: list[float], std: list[float]) -> np.ndarray:
     """uint8 NHWC RGB -> float32 NCHW normalised, with the C++ kernel (numpy if the core is absent)."""
     try:
-        from ..kernels import normalize
+        from edgepack.runtime.kernels import normalize
     except ImportError:
         normalize = None
     if normalize is not None:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import DemoData
+from edgepack.demo import DemoData
 
 
 def pack_and_classify(data: DemoData, engines: list[str], out_dir: Path) -> str:
-    from ..bundle.pack import PackOptions, pack
-    from ..session import load
+    from edgepack.pack import PackOptions, pack
+    from edgepack.runtime.session import load
 
     opts = PackOptions(task="classify", labels=data.spec["labels"], mean=data.spec["mean"], std=data.spec["std"],
                        name="digits")

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ..api import ArtifactResult, convert, reference_outputs, run_in_onnx_layout
-from ..converters import get_converter, targets
-from ..engines import engine_status
-from ..errors import Error
-from ..quantize import BUILDERS, QuantizeOptions
-from ..verify.metrics import TOLERANCE, agreement, passes
-from . import load_demo, preprocess
+from edgepack.api import ArtifactResult, convert, reference_outputs, run_in_onnx_layout
+from edgepack.converters import get_converter, targets
+from edgepack.demo import load_demo, preprocess
+from edgepack.errors import Error
+from edgepack.quantize import BUILDERS, QuantizeOptions
+from edgepack.runtime.engines import engine_status
+from edgepack.runtime.metrics import TOLERANCE, agreement, passes
 
 PRECISIONS = ("fp32", "fp16", "int8")
 CALIB_IMAGES = 100
@@ -30,7 +30,7 @@ def run_demo(output: str | None = None, limit: int | None = None, force: bool = 
     from rich.markup import escape
     from rich.table import Table
 
-    from ..ui import err, fmt_cos, fmt_err, out, status, steps
+    from edgepack.cli.ui import err, fmt_cos, fmt_err, out, status, steps
 
     data = load_demo()
     images, labels = data.images[:limit], data.labels[:limit]
@@ -89,7 +89,9 @@ def run_demo(output: str | None = None, limit: int | None = None, force: bool = 
               f"{min(CALIB_IMAGES, len(labels))} held-out images (labels unused), gate {GATE} on all of them")
     if output is not None and tmp is None:
         out.print(f"artifacts kept in {output}")
-    from .bundle import pack_and_classify  # last step: the model as a bundle, one image through edgepack.load
+    from edgepack.demo.bundle import (
+        pack_and_classify,  # last step: the model as a bundle, one image through edgepack.load
+    )
 
     with tempfile.TemporaryDirectory(prefix="edgepack-demo-bundle-") as btmp:
         out.print(pack_and_classify(data, engines, Path(output) if tmp is None else Path(btmp)))

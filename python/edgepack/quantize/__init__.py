@@ -7,9 +7,9 @@ import importlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import InputError, ModelError
-from .gate import Gate
-from .preprocess import PreprocessSpec
+from edgepack.errors import InputError, ModelError
+from edgepack.quantize.gate import Gate
+from edgepack.quantize.preprocess import PreprocessSpec
 
 BUILDERS: dict[str, tuple[str, str]] = {
     "ncnn": ("edgepack.quantize.ncnn", "NcnnInt8"),

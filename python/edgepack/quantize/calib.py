@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..artifact import TensorInfo
-from ..errors import InputError
-from .preprocess import PreprocessSpec
+from edgepack.errors import InputError
+from edgepack.quantize.preprocess import PreprocessSpec
+from edgepack.runtime.artifact import TensorInfo
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 Feeds = list[dict[str, np.ndarray]]

@@ -15,9 +15,9 @@ from typing import Protocol
 
 import numpy as np
 
-from ..artifact import Artifact
-from ..errors import Error, InputError
-from ..verify.parity import run_artifact_isolated
+from edgepack.errors import Error, InputError
+from edgepack.runtime.artifact import Artifact
+from edgepack.verify.parity import run_artifact_isolated
 
 _GATE = re.compile(r"^\s*(top1|cosine)\s*>=\s*([0-9]*\.?[0-9]+)\s*$")
 Feeds = list[dict[str, np.ndarray]]
@@ -58,7 +58,7 @@ class Gate:
 
 def metrics(reference: Feeds, got: Feeds) -> dict[str, float]:
     """top1: share of (sample, output row) argmaxes over the last axis that agree; cosine: worst output."""
-    from ..verify.metrics import agreement
+    from edgepack.runtime.metrics import agreement
 
     agree, total, cos = 0, 0, 1.0
     for name in reference[0]:

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .._isolate import call_isolated
-from ..artifact import Artifact
-from ..engines.litert import dequantize_int8, quantize_int8
-from ..errors import ModelError
-from .litert_model import Int8Rewriter, Range
-from .observers import get_observer, needs_histogram
-from .stats import TensorStats
+from edgepack.errors import ModelError
+from edgepack.quantize.litert_model import Int8Rewriter, Range
+from edgepack.quantize.observers import get_observer, needs_histogram
+from edgepack.quantize.stats import TensorStats
+from edgepack.runtime._isolate import call_isolated
+from edgepack.runtime.artifact import Artifact
+from edgepack.runtime.engines.litert import dequantize_int8, quantize_int8
 
 
 def _interpreter(model_path: str):
@@ -42,7 +42,7 @@ def _invoke(it, feeds: dict[str, np.ndarray]) -> None:
 
 def activation_names(model_path: str) -> list[str]:
     """Float32 tensors of the model that are not constants."""
-    from ..converters.litert.builder import schema
+    from edgepack.converters.litert.builder import schema
 
     s = schema()
     m = s.ModelT.InitFromPackedBuf(bytearray(Path(model_path).read_bytes()), 0)
@@ -150,7 +150,7 @@ class LiteRtInt8:
 
     def layer_errors(self, int8: Artifact, feeds: list[dict[str, np.ndarray]]) -> dict[str, float]:
         """Error each int8 op adds: 1 - cosine of its output vs fp32, minus that of its data input."""
-        from ..verify.metrics import agreement
+        from edgepack.runtime.metrics import agreement
 
         pairs = [(n, self.rewriter.input_of(n), n) for n in self.layers]
         names = list(dict.fromkeys(b for _, i, o in pairs for b in (i, o) if b))

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..converters.litert.builder import _AlignedBuffer, schema
-from ..engines.litert import quantize_int8
+from edgepack.converters.litert.builder import _AlignedBuffer, schema
+from edgepack.runtime.engines.litert import quantize_int8
 
 QParams = tuple[float, int]  # (scale, zero point) of an int8 tensor
 

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..artifact import Artifact
-from ..converters.base import run_tool
-from ..errors import ConversionError, EngineUnavailableError
+from edgepack.converters.base import run_tool
+from edgepack.errors import ConversionError, EngineUnavailableError
+from edgepack.runtime.artifact import Artifact
 
 _QUANT = "import sys, _tools; sys.exit(0 if _tools.mnnquant(sys.argv[1:]) else 3)"
 _CONVERT = "import sys, _tools; sys.exit(0 if _tools.mnnconvert(sys.argv[1:]) else 3)"
@@ -98,8 +98,8 @@ class MnnInt8:
         """MNN's Module API cannot return intermediate tensors of a converted graph, so the error each layer
         adds is measured leave-one-out: 1 - cosine (vs the fp32 MNN model) of the all-int8 model minus that
         of the model with only this layer in float."""
-        from ..verify.metrics import agreement
-        from ..verify.parity import run_artifact_isolated
+        from edgepack.runtime.metrics import agreement
+        from edgepack.verify.parity import run_artifact_isolated
 
         ref = run_artifact_isolated(self.fp32, feeds)
 

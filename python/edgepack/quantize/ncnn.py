@@ -18,12 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .._isolate import call_isolated
-from ..artifact import Artifact
-from ..errors import ModelError
-from ..formats.ncnn import Layer, NcnnModel, WeightBlob, read_model, write_model
-from .observers import get_observer, needs_histogram
-from .stats import TensorStats
+from edgepack.errors import ModelError
+from edgepack.formats.ncnn import Layer, NcnnModel, WeightBlob, read_model, write_model
+from edgepack.quantize.observers import get_observer, needs_histogram
+from edgepack.quantize.stats import TensorStats
+from edgepack.runtime._isolate import call_isolated
+from edgepack.runtime.artifact import Artifact
 
 QUANTIZABLE = ("Convolution", "ConvolutionDepthWise", "InnerProduct")
 
@@ -94,7 +94,7 @@ def collect_stats(artifact: Artifact, feeds: list[dict[str, np.ndarray]], blobs:
                   histogram: bool) -> dict[str, TensorStats]:
     """Run the fp32 model over the calibration feeds and gather statistics of `blobs` (two passes when a
     histogram is needed: its range is the max found in pass one). Runs inside call_isolated."""
-    from ..engines.ncnn import NcnnEngine
+    from edgepack.runtime.engines.ncnn import NcnnEngine
 
     stats = {b: TensorStats() for b in blobs}
     eng = NcnnEngine.load(artifact, threads=2)
@@ -115,7 +115,7 @@ def collect_stats(artifact: Artifact, feeds: list[dict[str, np.ndarray]], blobs:
 
 def extract_blobs(artifact: Artifact, feeds: list[dict[str, np.ndarray]], blobs: list[str]) -> list[dict]:
     """Intermediate blobs per feed (for sensitivity ranking and first-divergence). Runs inside call_isolated."""
-    from ..engines.ncnn import NcnnEngine
+    from edgepack.runtime.engines.ncnn import NcnnEngine
 
     eng = NcnnEngine.load(artifact, threads=2)
     try:
@@ -160,7 +160,7 @@ class NcnnInt8:
 
     def layer_errors(self, int8: Artifact, feeds: list[dict[str, np.ndarray]]) -> dict[str, float]:
         """Error each quantized layer adds: 1 - cosine of its output vs fp32, minus that of its input."""
-        from ..verify.metrics import agreement
+        from edgepack.runtime.metrics import agreement
 
         pairs = [(ly.name, ly.bottoms[0], ly.tops[0]) for ly in quantizable_layers(self.model)]
         blobs = list(dict.fromkeys(b for _, i, o in pairs for b in (i, o)))

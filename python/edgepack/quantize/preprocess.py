@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError
+from edgepack.errors import InputError
 
 RESIZE_MODES = ("stretch", "letterbox", "center_crop")
 COLORS = ("RGB", "BGR", "GRAY")

@@ -9,12 +9,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..artifact import Artifact
-from ..converters.prepare import PreparedModel
-from ..errors import InputError
-from . import QuantizeOptions, check_not_quantized, get_builder
-from .calib import Feeds, load_samples, split
-from .gate import GateResult, search
+from edgepack.converters.prepare import PreparedModel
+from edgepack.errors import InputError
+from edgepack.quantize import QuantizeOptions, check_not_quantized, get_builder
+from edgepack.quantize.calib import Feeds, load_samples, split
+from edgepack.quantize.gate import GateResult, search
+from edgepack.runtime.artifact import Artifact
 
 
 @dataclass

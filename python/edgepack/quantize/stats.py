@@ -13,7 +13,7 @@ NUM_BINS = 2048
 
 def abs_max(x: np.ndarray) -> float:
     """Largest |x|, NaN ignored (the C++ kernel)."""
-    from ..kernels import abs_max as kernel
+    from edgepack.runtime.kernels import abs_max as kernel
 
     x = np.ascontiguousarray(x, dtype=np.float32).ravel()
     return float(kernel(x)) if x.size else 0.0
@@ -21,7 +21,7 @@ def abs_max(x: np.ndarray) -> float:
 
 def histogram_accumulate(x: np.ndarray, max_value: float, bins: np.ndarray, ignore_zeros: bool = True) -> None:
     """bins[min(n-1, int(|x| * float32(n / max_value)))] += 1, NaN skipped (the C++ kernel, in place)."""
-    from ..kernels import histogram
+    from edgepack.runtime.kernels import histogram
 
     x = np.ascontiguousarray(x, dtype=np.float32).ravel()
     if x.size:

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._isolate import call_isolated
-from ..artifact import Artifact
-from ..formats.ncnn import read_param
-from ..quantize.ncnn import extract_blobs
-from .metrics import agreement
+from edgepack.formats.ncnn import read_param
+from edgepack.quantize.ncnn import extract_blobs
+from edgepack.runtime._isolate import call_isolated
+from edgepack.runtime.artifact import Artifact
+from edgepack.runtime.metrics import agreement
 
 DIVERGENCE_COSINE = 0.99
 

@@ -48,7 +48,7 @@ class NodeCase:
 
 def engine_names() -> list[str]:
     """The reference runtime, then every registered conversion target."""
-    from ..converters import targets
+    from edgepack.converters import targets
 
     return [REFERENCE, *targets()]
 
@@ -171,7 +171,7 @@ def run_case(case_dir: Path, engines: list[str], work: Path, emit: Callable[[tup
     try:
         import onnx
 
-        from ..converters.prepare import prepare
+        from edgepack.converters.prepare import prepare
 
         g = onnx.load(str(case_dir / "model.onnx"), load_external_data=False).graph
         inits = {i.name for i in g.initializer}
@@ -198,7 +198,7 @@ def run_case(case_dir: Path, engines: list[str], work: Path, emit: Callable[[tup
 
 def run_engine(engine: str, prepared, feeds: dict[str, np.ndarray], expected: dict[str, np.ndarray],
                out_dir: Path, emit: Callable[[tuple], None]) -> Result:
-    from ..engines import get_engine
+    from edgepack.runtime.engines import get_engine
 
     stage = "convert"
     try:
@@ -222,8 +222,8 @@ def run_engine(engine: str, prepared, feeds: dict[str, np.ndarray], expected: di
 def build_artifact(engine: str, prepared, out_dir: Path):
     """The artifact a user gets for `engine`: the prepared ONNX model itself for the reference runtime,
     else the registered converter's output (fp32)."""
-    from ..artifact import Artifact
-    from ..converters import get_converter
+    from edgepack.converters import get_converter
+    from edgepack.runtime.artifact import Artifact
 
     if engine == REFERENCE:
         return Artifact(REFERENCE, "fp32", {"model": prepared.path.name}, str(prepared.path.parent),
@@ -247,7 +247,7 @@ _CONVERT_REASONS = [
 
 def short_reason(e: BaseException, stage: str) -> str:
     """A short, groupable reason for a failure at `stage` (prepare / convert / load / run)."""
-    from ..errors import ConversionError, EngineCrashError, ModelError, UnsupportedOpError
+    from edgepack.errors import ConversionError, EngineCrashError, ModelError, UnsupportedOpError
 
     msg = str(e)
     if isinstance(e, EngineCrashError):

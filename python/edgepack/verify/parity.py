@@ -6,15 +6,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._isolate import call_isolated
-from ..artifact import Artifact
-from .metrics import Agreement, agreement, passes, worst
+from edgepack.runtime._isolate import call_isolated
+from edgepack.runtime.artifact import Artifact
+from edgepack.runtime.metrics import Agreement, agreement, passes, worst
 
 
 def run_artifact(artifact: Artifact, feeds: list[dict[str, np.ndarray]], threads: int = 1,
                  device: str = "cpu") -> list[dict[str, np.ndarray]]:
     """Load the artifact with its engine and run every feed. Meant to run inside call_isolated."""
-    from ..engines import get_engine
+    from edgepack.runtime.engines import get_engine
 
     eng = get_engine(artifact.engine).load(artifact, threads=threads, device=device)
     try:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from rich.table import Table
 
-from .._fsutil import atomic_write_bytes
+from edgepack.runtime._fsutil import atomic_write_bytes
 
 
 def _fmt(v: float | None, spec: str) -> str:

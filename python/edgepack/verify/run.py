@@ -11,14 +11,14 @@ from pathlib import Path
 
 import numpy as np
 
-from .._isolate import call_isolated
-from ..api import load_artifacts, reference_outputs
-from ..artifact import Artifact
-from ..converters.prepare import PreparedModel, seeded_inputs
-from ..errors import Error, InputError
-from .diagnose import first_divergence
-from .metrics import TOLERANCE, agreement
-from .parity import run_artifact_isolated
+from edgepack.api import load_artifacts, reference_outputs
+from edgepack.converters.prepare import PreparedModel, seeded_inputs
+from edgepack.errors import Error, InputError
+from edgepack.runtime._isolate import call_isolated
+from edgepack.runtime.artifact import Artifact
+from edgepack.runtime.metrics import TOLERANCE, agreement
+from edgepack.verify.diagnose import first_divergence
+from edgepack.verify.parity import run_artifact_isolated
 
 Feeds = list[dict[str, np.ndarray]]
 
@@ -53,13 +53,13 @@ def verify(out_dir: str | Path, data: str | Path | None = None, vulkan: bool = T
     d = Path(out_dir)
     artifacts = load_artifacts(d)
     doc = json.loads((d / "convert.json").read_text())
-    from ..artifact import TensorInfo
+    from edgepack.runtime.artifact import TensorInfo
 
     inputs = [TensorInfo.from_dict(t) for t in doc["inputs"]]
     outputs = [TensorInfo.from_dict(t) for t in doc["outputs"]]
     prepared = PreparedModel(d / doc["prepared"]["file"], doc["source"]["path"], inputs, outputs, 0)
     if data is not None:
-        from ..quantize.calib import load_samples
+        from edgepack.quantize.calib import load_samples
 
         feeds, kind = load_samples(data, inputs, None, limit, "verification"), f"data: {data}"
     else:

@@ -13,10 +13,10 @@ import os
 import time
 from pathlib import Path
 
-from ...artifact import Artifact, TensorInfo
-from ...errors import InputError
-from ..base import Converter
-from ..prepare import PreparedModel
+from edgepack.converters.base import Converter
+from edgepack.converters.prepare import PreparedModel
+from edgepack.errors import InputError
+from edgepack.runtime.artifact import Artifact, TensorInfo
 
 IO_LAYOUTS = ("onnx", "nhwc")
 
@@ -33,7 +33,7 @@ class LiteRtConverter(Converter):
         self.metadata = {k: v for k, v in metadata.items() if k in METADATA_KEYS} if metadata else None
 
     def version(self) -> str:
-        from ... import __version__
+        from edgepack import __version__
 
         try:
             schema = importlib.metadata.version("ai-edge-litert")
@@ -70,12 +70,12 @@ class LiteRtConverter(Converter):
 def build_tflite(onnx_path: str | Path, precision: str = "fp32", io_layout: str = "onnx",
                  metadata: dict | None = None):
     """The .tflite bytes for a prepared ONNX file, and the physical graph (for I/O shapes)."""
-    from .builder import ModelBuilder
-    from .fold import fold
-    from .fp16 import weights_to_fp16
-    from .ir import load_graph
-    from .layout import to_physical
-    from .lower import lower
+    from edgepack.converters.litert.builder import ModelBuilder
+    from edgepack.converters.litert.fold import fold
+    from edgepack.converters.litert.fp16 import weights_to_fp16
+    from edgepack.converters.litert.ir import load_graph
+    from edgepack.converters.litert.layout import to_physical
+    from edgepack.converters.litert.lower import lower
 
     graph = to_physical(fold(load_graph(onnx_path)), io_layout)
     b = ModelBuilder()
@@ -88,14 +88,14 @@ def build_tflite(onnx_path: str | Path, precision: str = "fp32", io_layout: str 
     data = b.finish(ins, outs, f"edgepack ({precision}) from {Path(onnx_path).name}",
                     metadata_entries(metadata, graph) if metadata else None)
     if metadata:
-        from .metadata import attach_files
+        from edgepack.converters.litert.metadata import attach_files
 
         data = attach_files(data, metadata)
     return data, graph
 
 
 def metadata_entries(metadata: dict, graph) -> dict[str, bytes]:
-    from .metadata import metadata_buffer
+    from edgepack.converters.litert.metadata import metadata_buffer
 
     return {"TFLITE_METADATA": metadata_buffer(metadata, graph)}
 

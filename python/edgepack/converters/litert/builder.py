@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...errors import ConversionError
-from .ir import MAX_TENSOR_BYTES
+from edgepack.converters.litert.ir import MAX_TENSOR_BYTES
+from edgepack.errors import ConversionError
 
 
 def schema():

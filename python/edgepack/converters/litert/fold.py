@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .ir import Graph, Node, Tensor, unsupported
+from edgepack.converters.litert.ir import Graph, Node, Tensor, unsupported
 
 # Ops never evaluated at conversion time even with constant inputs (random, or not values).
 _NO_FOLD = {"RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Multinomial", "Bernoulli"}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .builder import ModelBuilder, _AlignedBuffer
+from edgepack.converters.litert.builder import ModelBuilder, _AlignedBuffer
 
 
 def weights_to_fp16(b: ModelBuilder) -> int:

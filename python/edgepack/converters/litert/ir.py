@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ...errors import ConversionError, UnsupportedOpError
+from edgepack.errors import ConversionError, UnsupportedOpError
 
 MAX_TENSOR_BYTES = 2**31 - 1  # a flatbuffer cannot address more than 2 GB
 
@@ -131,8 +131,8 @@ def _shapes_from_runtime(model, graph: Graph) -> None:
     import onnx
     import onnxruntime as ort
 
-    from ...artifact import TensorInfo
-    from ..prepare import seeded_inputs
+    from edgepack.converters.prepare import seeded_inputs
+    from edgepack.runtime.artifact import TensorInfo
 
     m = onnx.ModelProto()
     m.CopyFrom(model)

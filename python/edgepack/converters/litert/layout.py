@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .ir import Graph, Node, Tensor
+from edgepack.converters.litert.ir import Graph, Node, Tensor
 
 Perm = tuple[int, ...]
 

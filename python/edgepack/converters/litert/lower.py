@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from ...errors import UnsupportedOpError
-from .builder import ModelBuilder
-from .ir import Graph, Node, unsupported
+from edgepack.converters.litert.builder import ModelBuilder
+from edgepack.converters.litert.ir import Graph, Node, unsupported
+from edgepack.errors import UnsupportedOpError
 
 Lowering = Callable[["Context", Node], None]
 LOWERINGS: dict[str, Lowering] = {}
@@ -32,7 +32,7 @@ def lowers(*ops: str) -> Callable[[Lowering], Lowering]:
 
 def load_lowerings() -> dict[str, Lowering]:
     """Import every module under ops/ (each registers itself); a new op is a new file there."""
-    from . import ops
+    from edgepack.converters.litert import ops
 
     for mod in pkgutil.iter_modules(ops.__path__):
         importlib.import_module(f"{ops.__name__}.{mod.name}")
@@ -98,7 +98,7 @@ class Context:
         return self.b.shape(idx)
 
     def tdtype(self, idx: int) -> np.dtype:
-        from .builder import _TYPES
+        from edgepack.converters.litert.builder import _TYPES
 
         want = self.b.tensors[idx].type
         return next(dt for dt, n in _TYPES.items() if getattr(self.b.s.TensorType, n) == want)

@@ -15,8 +15,8 @@ import zipfile
 
 import numpy as np
 
-from ...errors import InputError
-from .ir import Graph
+from edgepack.converters.litert.ir import Graph
+from edgepack.errors import InputError
 
 FILE_IDENTIFIER = b"M001"
 LABELS_FILE = "labels.txt"

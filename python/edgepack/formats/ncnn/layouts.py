@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .param import Layer
+from edgepack.formats.ncnn.param import Layer
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ...errors import InputError
-from .layouts import LAYOUTS, WEIGHTLESS, BlobSpec
-from .param import ParamFile, parse_param
+from edgepack.errors import InputError
+from edgepack.formats.ncnn.layouts import LAYOUTS, WEIGHTLESS, BlobSpec
+from edgepack.formats.ncnn.param import ParamFile, parse_param
 
 TAG_FP32, TAG_FP16, TAG_INT8 = 0x00000000, 0x01306B47, 0x000D4B38
 _TAG_DTYPE = {TAG_FP32: np.float32, TAG_FP16: np.float16, TAG_INT8: np.int8}
@@ -108,7 +108,7 @@ def read_model(param: str | Path, binf: str | Path) -> NcnnModel:
 
 
 def write_model(model: NcnnModel, param: str | Path, binf: str | Path) -> None:
-    from ..._fsutil import atomic_write_bytes
+    from edgepack.runtime._fsutil import atomic_write_bytes
 
     atomic_write_bytes(param, model.param.text().encode())
     atomic_write_bytes(binf, model.bin_bytes())

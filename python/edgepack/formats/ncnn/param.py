@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ...errors import InputError
+from edgepack.errors import InputError
 
 MAGIC = "7767517"
 

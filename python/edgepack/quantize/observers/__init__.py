@@ -6,8 +6,8 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 
-from ...errors import InputError
-from ..stats import TensorStats
+from edgepack.errors import InputError
+from edgepack.quantize.stats import TensorStats
 
 OBSERVERS: dict[str, str] = {
     "minmax": "edgepack.quantize.observers.minmax",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from ..stats import TensorStats
+from edgepack.quantize.stats import TensorStats
 
 _ALPHA_GAUSSIAN = (0.0, 1.71063519, 2.15159277, 2.55913646, 2.93620062, 3.28691474, 3.6151146, 3.92403714)
 

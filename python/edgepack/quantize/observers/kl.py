@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..stats import NUM_BINS, TensorStats
+from edgepack.quantize.stats import NUM_BINS, TensorStats
 
 TARGET_BINS = 128
 EPS = 1e-4

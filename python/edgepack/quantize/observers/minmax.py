@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..stats import TensorStats
+from edgepack.quantize.stats import TensorStats
 
 
 def threshold(stats: TensorStats) -> float:

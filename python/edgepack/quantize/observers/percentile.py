@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..stats import TensorStats
+from edgepack.quantize.stats import TensorStats
 
 DEFAULT = 99.99
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..lower import Context
+from edgepack.converters.litert.lower import Context
 
 
 def same_pads(size: int, k: int, s: int, d: int) -> tuple[int, int]:

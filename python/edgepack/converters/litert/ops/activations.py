@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..lower import Context, lowers
+from edgepack.converters.litert.lower import Context, lowers
 
 _CLIP = {(0.0, 6.0): "RELU6", (-1.0, 1.0): "RELU_N1_TO_1", (0.0, 1.0): "RELU_0_TO_1", (0.0, None): "RELU"}
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..builder import tensor_type
-from ..lower import Context, lowers
+from edgepack.converters.litert.builder import tensor_type
+from edgepack.converters.litert.lower import Context, lowers
 
 
 @lowers("Cast")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..lower import Context, lowers
+from edgepack.converters.litert.lower import Context, lowers
 
 
 @lowers("Concat")

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..lower import Context, lowers
-from ._window import onnx_pads, padding_mode, window_params
+from edgepack.converters.litert.lower import Context, lowers
+from edgepack.converters.litert.ops._window import onnx_pads, padding_mode, window_params
 
 
 @lowers("Conv")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..lower import Context, lowers
+from edgepack.converters.litert.lower import Context, lowers
 
 _P = 0.3275911
 _A = (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..lower import Context, lowers
+from edgepack.converters.litert.lower import Context, lowers
 
 
 @lowers("Pad")

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..lower import Context, lowers
-from ._window import ceil_extra, onnx_pads, pad_nhwc, same_pads
+from edgepack.converters.litert.lower import Context, lowers
+from edgepack.converters.litert.ops._window import ceil_extra, onnx_pads, pad_nhwc, same_pads
 
 
 @lowers("MaxPool", "AveragePool")

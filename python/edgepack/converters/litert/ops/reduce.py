@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..layout import reduce_axes
-from ..lower import Context, lowers
+from edgepack.converters.litert.layout import reduce_axes
+from edgepack.converters.litert.lower import Context, lowers
 
 _CODES = {"ReduceMean": "MEAN", "ReduceSum": "SUM", "ReduceMax": "REDUCE_MAX", "ReduceMin": "REDUCE_MIN",
           "ReduceProd": "REDUCE_PROD", "ReduceL1": "SUM", "ReduceL2": "SUM", "ReduceSumSquare": "SUM",

@@ -3,7 +3,7 @@ Most ONNX Transposes never get here: the layout pass absorbs them."""
 
 from __future__ import annotations
 
-from ..lower import Context, lowers
+from edgepack.converters.litert.lower import Context, lowers
 
 
 @lowers("Transpose")

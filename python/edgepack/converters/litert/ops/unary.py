@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..lower import Context, lowers
+from edgepack.converters.litert.lower import Context, lowers
 
 _CODES = {"Relu": "RELU", "Sigmoid": "LOGISTIC", "Tanh": "TANH", "Exp": "EXP", "Log": "LOG", "Sqrt": "SQRT",
           "Neg": "NEG", "Abs": "ABS", "Floor": "FLOOR", "Ceil": "CEIL", "Round": "ROUND", "Sign": "SIGN",

@@ -1,0 +1,164 @@
+"""Open a bundle (a .edgepack zip, or a directory holding manifest.json), validate its manifest and hand out
+artifacts whose every file was sha256-checked on the way. Zip members are extracted (only the files the
+manifest names, hashed while they are copied) into a private temporary directory removed on close()."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import tempfile
+import weakref
+import zipfile
+from pathlib import Path
+
+from edgepack.errors import BundleError
+from edgepack.runtime.artifact import Artifact
+from edgepack.runtime.bundle.integrity import PendingCheck, corrupt, extract_and_check, locate
+from edgepack.runtime.bundle.manifest import MANIFEST, Manifest, check_relpath, validate
+
+MAX_MANIFEST_BYTES = 16 << 20
+_CHUNK = 1 << 20
+
+
+class Bundle:
+    """A validated bundle. `manifest` is its Manifest; `artifact(engine, precision)` returns a checked
+    Artifact ready for an engine. Use as a context manager, or call close()."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._zip: zipfile.ZipFile | None = None
+        self._tmp: str | None = None
+        self._finalizer = None
+        if not self.path.exists():
+            raise BundleError(f"bundle '{self.path}' not found; check the path (bundles are made by edgepack pack)")
+        if self.path.is_dir():
+            mpath = self.path / MANIFEST
+            if not mpath.is_file():
+                raise BundleError(f"directory '{self.path}' has no {MANIFEST}; pass a .edgepack file or an "
+                                  "unzipped bundle")
+            raw = mpath.read_bytes()[:MAX_MANIFEST_BYTES + 1]
+        else:
+            try:
+                self._zip = zipfile.ZipFile(self.path)
+            except (zipfile.BadZipFile, OSError) as e:
+                raise BundleError(f"'{self.path}' is not a bundle (not a zip file: {e}); pass a .edgepack file "
+                                  "made by edgepack pack") from e
+            try:
+                info = self._zip.getinfo(MANIFEST)
+            except KeyError:
+                self.close()
+                raise BundleError(f"'{self.path}' has no {MANIFEST}; it is a zip but not an edgepack bundle") from None
+            if info.file_size > MAX_MANIFEST_BYTES:
+                self.close()
+                raise BundleError(f"'{self.path}': {MANIFEST} is {info.file_size} bytes, too large to be a manifest")
+            raw = self._zip.read(info)
+        if len(raw) > MAX_MANIFEST_BYTES:
+            raise BundleError(f"'{self.path}': {MANIFEST} is too large to be a manifest")
+        try:
+            doc = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as e:
+            self.close()
+            raise BundleError(f"'{self.path}': {MANIFEST} is not valid JSON ({e}); repack the bundle") from e
+        try:
+            self.manifest = Manifest(validate(doc, f"{self.path.name}/{MANIFEST}"))
+        except BundleError:
+            self.close()
+            raise
+
+    def artifact(self, engine: str, precision: str) -> Artifact:
+        """The artifact's files, each sha256-checked now (a mismatch or a missing file raises BundleError
+        naming it). Directory bundles are used in place; zip members are extracted first."""
+        entry = self.manifest.artifact_entry(engine, precision)
+        root = self._root_for_zip() if self._zip is not None else str(self.path)
+        for rel, want in entry["sha256"].items():
+            self._checked_file(check_relpath(rel), want, Path(root))
+        return self.manifest.to_artifact(entry, root)
+
+    def artifact_deferred(self, engine: str, precision: str) -> tuple[Artifact, PendingCheck]:
+        """As artifact(), but the sha256 checks run in a thread: load the engine meanwhile, then call
+        check.wait() (raises BundleError naming a corrupt file) before using it."""
+        entry = self.manifest.artifact_entry(engine, precision)
+        for rel in entry["sha256"]:
+            check_relpath(rel)
+        root = Path(self._root_for_zip()) if self._zip is not None else self.path
+        check = extract_and_check(self.path, self._zip, entry, root, self._checked_file)
+        return self.manifest.to_artifact(entry, str(root)), check
+
+    def verify(self) -> list[str]:
+        """Check every artifact's files without keeping them; returns problems (empty = all good)."""
+        problems = []
+        for entry in self.manifest.artifacts:
+            try:
+                if self._zip is not None:
+                    for rel, want in entry["sha256"].items():
+                        self._hash_zip_member(rel, want, None)
+                else:
+                    for rel, want in entry["sha256"].items():
+                        self._checked_file(rel, want, self.path)
+            except BundleError as e:
+                problems.append(str(e))
+        return problems
+
+    def _root_for_zip(self) -> str:
+        if self._tmp is None:
+            self._tmp = tempfile.mkdtemp(prefix="edgepack-bundle-")
+            self._finalizer = weakref.finalize(self, shutil.rmtree, self._tmp, True)
+        return self._tmp
+
+    def _checked_file(self, rel: str, want: str, root: Path) -> None:
+        if self._zip is not None:
+            dest = root / rel
+            if dest.is_file():  # extracted and checked earlier by this Bundle
+                return
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            tmp = dest.with_name(dest.name + ".part")
+            with open(tmp, "wb") as f:
+                self._hash_zip_member(rel, want, f)
+            tmp.replace(dest)
+            return
+        path = locate(self.path, root, rel)
+        h = hashlib.sha256()
+        with open(path, "rb") as f:
+            while chunk := f.read(_CHUNK):
+                h.update(chunk)
+        self._check_digest(rel, want, h.hexdigest())
+
+    def _hash_zip_member(self, rel: str, want: str, sink) -> None:
+        try:
+            info = self._zip.getinfo(rel)
+        except KeyError:
+            raise BundleError(f"bundle '{self.path}': artifact file '{rel}' is missing from the zip; the bundle is "
+                              "incomplete, repack it") from None
+        h = hashlib.sha256()
+        try:
+            with self._zip.open(info) as src:
+                while chunk := src.read(_CHUNK):
+                    h.update(chunk)
+                    if sink is not None:
+                        sink.write(chunk)
+        except (zipfile.BadZipFile, OSError, EOFError) as e:  # includes zip's own CRC check
+            raise BundleError(f"bundle '{self.path}': artifact file '{rel}' is corrupt ({e}); re-copy or repack "
+                              "the bundle") from e
+        self._check_digest(rel, want, h.hexdigest())
+
+    def _check_digest(self, rel: str, want: str, got: str) -> None:
+        if got != want:
+            raise corrupt(self.path, rel, got, want)
+
+    def close_archive(self) -> None:
+        """Close the zip but keep extracted files (engines may map them) until close() or garbage collection."""
+        if self._zip is not None:
+            self._zip.close()
+            self._zip = None
+
+    def close(self) -> None:
+        self.close_archive()
+        if self._finalizer is not None:
+            self._finalizer()
+
+    def __enter__(self) -> Bundle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,62 @@
+"""The engine contract: load an artifact, describe its tensors by ONNX name, run, close."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+import numpy as np
+
+from edgepack.errors import InputError
+from edgepack.runtime.artifact import Artifact, TensorInfo
+
+
+class Engine(ABC):
+    """One inference runtime. Subclasses set `name` and `package` (the PyPI distribution that provides it)
+    and implement `_load`, `_run` and `close`. Tensors are always addressed by their ONNX names."""
+
+    name: str = ""
+    package: str = ""
+
+    def __init__(self) -> None:
+        self.inputs: list[TensorInfo] = []
+        self.outputs: list[TensorInfo] = []
+
+    @classmethod
+    def load(cls, artifact: Artifact, threads: int = 1, device: str = "cpu") -> Engine:
+        eng = cls()
+        eng.inputs = [TensorInfo(**vars(t)) for t in artifact.inputs]
+        eng.outputs = [TensorInfo(**vars(t)) for t in artifact.outputs]
+        eng._load(artifact, max(1, int(threads)), device)
+        return eng
+
+    @abstractmethod
+    def _load(self, artifact: Artifact, threads: int, device: str) -> None: ...
+
+    @abstractmethod
+    def _run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]: ...
+
+    def run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Run once. `feeds` maps ONNX input names to arrays of the declared shape; returns ONNX output
+        names to arrays in the ONNX shape."""
+        checked = {}
+        for t in self.inputs:
+            if t.name not in feeds:
+                raise InputError(f"missing input '{t.name}'; this model takes {[i.name for i in self.inputs]}")
+            a = np.asarray(feeds[t.name])
+            if list(a.shape) != list(t.shape):
+                raise InputError(f"input '{t.name}' has shape {list(a.shape)}, expected {t.shape}")
+            checked[t.name] = np.ascontiguousarray(a, dtype=np.dtype(t.dtype))
+        unknown = set(feeds) - {t.name for t in self.inputs}
+        if unknown:
+            raise InputError(f"unknown input(s) {sorted(unknown)}; this model takes {[i.name for i in self.inputs]}")
+        out = self._run(checked)
+        return {t.name: np.asarray(out[t.name]).reshape(t.shape) for t in self.outputs}
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release the runtime's resources."""
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

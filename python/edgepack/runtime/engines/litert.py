@@ -1,0 +1,80 @@
+"""LiteRT (PyPI `ai-edge-litert`; `tflite-runtime` accepted as a fallback) through the Interpreter API.
+Tensors are matched to ONNX names through the artifact's engine_name, else by name, else by position."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from edgepack.runtime.artifact import Artifact
+from edgepack.runtime.engines.base import Engine
+
+
+def _interpreter_class():
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError:
+        from tflite_runtime.interpreter import Interpreter  # fallback runtime
+    return Interpreter
+
+
+class LiteRtEngine(Engine):
+    name = "litert"
+    package = "ai-edge-litert"
+
+    def _load(self, artifact: Artifact, threads: int, device: str) -> None:
+        Interpreter = _interpreter_class()
+        self._it = Interpreter(model_path=str(artifact.path("model")), num_threads=threads)
+        self._it.allocate_tensors()
+        ins, outs = self._it.get_input_details(), self._it.get_output_details()
+        self._in_idx = _match(self.inputs, ins)
+        self._out_idx = _match(self.outputs, outs)
+        # int8 I/O (--litert-int8-io) under a float ONNX tensor: callers deal in float, so feeds are quantized
+        # and results dequantized here with the model's scale / zero point
+        info = {d["index"]: d for d in (*ins, *outs)}
+        pairs = [*((t, self._in_idx[t.name]) for t in self.inputs), *((t, self._out_idx[t.name]) for t in self.outputs)]
+        self._q = {i: info[i]["quantization"] for t, i in pairs
+                   if info[i]["dtype"] == np.int8 and np.dtype(t.dtype).kind == "f"}
+
+    def _run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        for t in self.inputs:  # reshape: np.ascontiguousarray turns a 0-d input into 1-d
+            idx = self._in_idx[t.name]
+            x = feeds[t.name].reshape(t.shape)
+            if idx in self._q and x.dtype != np.int8:
+                x = quantize_int8(x, self._q[idx])
+            self._it.set_tensor(idx, x)
+        self._it.invoke()
+        out = {}
+        for t in self.outputs:
+            idx = self._out_idx[t.name]
+            y = np.array(self._it.get_tensor(idx), copy=True)
+            if idx in self._q:
+                y = dequantize_int8(y, self._q[idx])
+            out[t.name] = y
+        return out
+
+    def close(self) -> None:
+        self._it = None
+
+
+def quantize_int8(x: np.ndarray, params: tuple[float, int]) -> np.ndarray:
+    """TFLite's affine int8: round(x / scale) + zero_point, saturated."""
+    scale, zp = params
+    return np.clip(np.round(np.asarray(x, np.float64) / scale) + zp, -128, 127).astype(np.int8)
+
+
+def dequantize_int8(y: np.ndarray, params: tuple[float, int]) -> np.ndarray:
+    scale, zp = params
+    return ((np.asarray(y, np.float32) - np.float32(zp)) * np.float32(scale)).astype(np.float32)
+
+
+def _match(tensors, details) -> dict[str, int]:
+    by_name = {d["name"]: d["index"] for d in details}
+    out = {}
+    for pos, t in enumerate(tensors):
+        if t.engine_name in by_name:
+            out[t.name] = by_name[t.engine_name]
+        elif t.name in by_name:
+            out[t.name] = by_name[t.name]
+        else:
+            out[t.name] = details[pos]["index"]
+    return out

@@ -6,10 +6,9 @@ import numpy as np
 import pytest
 
 import edgepack
-from edgepack.api import convert, load_artifacts
-from edgepack.converters.prepare import seeded_inputs
+from edgepack.api import convert
 from edgepack.errors import EngineUnavailableError, InputError
-from edgepack.runtime.artifact import Artifact
+from edgepack.runtime.artifact import Artifact, load_artifacts, seeded_inputs
 from edgepack.runtime.engines import ENGINES, engine_status, get_engine, list_engines
 
 

@@ -306,7 +306,7 @@ def test_ncnn_vulkan_matches_ncnn_cpu(vulkan, tmp_path):
         pytest.fail(f"edgepack sees a Vulkan device ({kernels.vulkan_info()['device']}) but ncnn does not")
     from conftest import conv_relu_model
     from edgepack.api import convert
-    from edgepack.converters.prepare import seeded_inputs
+    from edgepack.runtime.artifact import seeded_inputs
     from edgepack.runtime.engines import get_engine
 
     res = convert(conv_relu_model(tmp_path / "conv.onnx"), to="ncnn", precision="fp32", out_dir=tmp_path / "out")

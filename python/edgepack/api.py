@@ -14,12 +14,12 @@ import numpy as np
 from edgepack import __version__
 from edgepack.converters import get_converter, targets
 from edgepack.converters.base import PRECISIONS as FLOAT_PRECISIONS
-from edgepack.converters.prepare import PreparedModel, prepare, seeded_inputs
+from edgepack.converters.prepare import PreparedModel, prepare
 from edgepack.errors import Error, InputError, ModelError
 from edgepack.quantize import QuantizeOptions, get_builder
 from edgepack.quantize.run import build_int8, load_int8_data
 from edgepack.runtime._fsutil import atomic_dir
-from edgepack.runtime.artifact import Artifact, TensorInfo, sha256_file
+from edgepack.runtime.artifact import Artifact, TensorInfo, seeded_inputs, sha256_file
 from edgepack.runtime.engines import get_engine
 from edgepack.verify.parity import Parity, compare, run_artifact_isolated
 
@@ -209,13 +209,3 @@ def write_convert_json(path: Path, result: ConvertResult, prepared: PreparedMode
         "artifacts": [r.to_dict() for r in result.results],
     }
     path.write_text(json.dumps(doc, indent=2))
-
-
-def load_artifacts(out_dir: str | Path) -> list[Artifact]:
-    """The artifacts recorded in an `edgepack convert` output directory."""
-    d = Path(out_dir)
-    cj = d / "convert.json"
-    if not cj.exists():
-        raise InputError(f"'{d}' has no convert.json; pass a directory written by edgepack convert")
-    doc = json.loads(cj.read_text())
-    return [Artifact.from_dict(a["artifact"], d / a["dir"]) for a in doc["artifacts"] if "artifact" in a]

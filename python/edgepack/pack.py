@@ -13,9 +13,8 @@ from pathlib import Path
 from edgepack import __version__
 from edgepack.api import PRECISIONS, ConvertResult, convert, parse_list
 from edgepack.converters import targets
-from edgepack.converters.prepare import seeded_inputs
 from edgepack.errors import Error, InputError
-from edgepack.runtime.artifact import Artifact, TensorInfo, sha256_file
+from edgepack.runtime.artifact import Artifact, TensorInfo, seeded_inputs, sha256_file
 from edgepack.runtime.bench.measure import bench_artifact
 from edgepack.runtime.bundle.manifest import FORMAT, SCHEMA_VERSION
 from edgepack.runtime.bundle.writer import write_bundle

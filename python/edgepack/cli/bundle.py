@@ -1,4 +1,5 @@
-"""CLI commands for bundles and the runtime: pack, info, run, bench (registered on the group in cli.py)."""
+"""Runtime commands (what a device runs on a bundle): info, run, bench, engines. Plain-text output
+(cli/term.py): the runtime installs without rich, and everything from a bundle is cleaned before printing."""
 
 from __future__ import annotations
 
@@ -6,100 +7,7 @@ from pathlib import Path
 
 import click
 
-_POST_OPTIONS = {  # option -> (PostprocessSpec field, task it belongs to)
-    "top_k": ("top_k", "classify"), "no_softmax": ("softmax", "classify"),
-    "score_threshold": ("score_threshold", "detect"), "iou_threshold": ("iou_threshold", "detect"),
-    "max_detections": ("max_detections", "detect"), "yolo_layout": ("yolo_layout", "detect"),
-    "box_format": ("box_format", "detect"), "objectness": ("has_objectness", "detect"),
-    "class_agnostic": ("class_agnostic", "detect"),
-}
-
-
-def _post_fields(task: str, given: dict) -> dict:
-    from edgepack.errors import InputError
-
-    post = {}
-    for opt, value in given.items():
-        if value is None or value is False:
-            continue
-        field, owner = _POST_OPTIONS[opt]
-        if owner != task:
-            raise InputError(f"--{opt.replace('_', '-')} applies to --task {owner}, not {task}")
-        post[field] = (not value) if opt == "no_softmax" else value
-    return post
-
-
-@click.command()
-@click.argument("model", type=click.Path(dir_okay=False, path_type=str))
-@click.option("--task", type=click.Choice(["classify", "detect", "segment", "raw"]), default="classify",
-              show_default=True, help="What the model does; decides the postprocessing and Session.run's result.")
-@click.option("--labels", "labels_file", default=None, help="Text file, one class label per line.")
-@click.option("--mean", default=None, help="Per-channel mean in pixel units (0..255), e.g. 123.675,116.28,103.53.")
-@click.option("--std", default=None, help="Per-channel std in pixel units, e.g. 58.395,57.12,57.375.")
-@click.option("--color", type=click.Choice(["RGB", "BGR", "GRAY"]), default="RGB", show_default=True,
-              help="Channel order the model expects.")
-@click.option("--resize", type=click.Choice(["stretch", "letterbox", "center_crop"]), default=None,
-              help="How an image of any size reaches the input size [default: letterbox for detect, else stretch].")
-@click.option("--pad-value", default=114, show_default=True, help="Letterbox fill (pixel value).")
-@click.option("--crop-fraction", default=1.0, show_default=True, help="center_crop: crop / resized shorter side.")
-@click.option("--input-name", default=None, help="ONNX input that takes the image [default: the first].")
-@click.option("--output-name", default=None, help="ONNX output the postprocessing reads [default: the first].")
-@click.option("--top-k", type=int, default=None, help="classify: classes to return [5].")
-@click.option("--no-softmax", is_flag=True, help="classify: the output already holds probabilities.")
-@click.option("--score-threshold", type=float, default=None, help="detect: minimum score [0.25].")
-@click.option("--iou-threshold", type=float, default=None, help="detect: NMS IoU threshold [0.45].")
-@click.option("--max-detections", type=int, default=None, help="detect: keep at most N boxes [300].")
-@click.option("--yolo-layout", type=click.Choice(["attrs_first", "anchors_first"]), default=None,
-              help="detect: output is [4+C, N] (YOLOv8) or [N, 4+C] [attrs_first].")
-@click.option("--box-format", type=click.Choice(["cxcywh", "xyxy"]), default=None, help="detect [cxcywh].")
-@click.option("--objectness", is_flag=True, help="detect: one objectness value follows the box (YOLOv5).")
-@click.option("--class-agnostic", is_flag=True, help="detect: NMS across classes.")
-@click.option("--to", "to", default="ncnn,mnn", show_default=True, help="Targets, comma-separated.")
-@click.option("--precision", default="fp32,fp16", show_default=True, help="fp32, fp16, int8 (comma-separated).")
-@click.option("--calib", default=None, help="int8: directory of calibration images.")
-@click.option("--input-shape", "input_shape", multiple=True, metavar="NAME=1,3,224,224", help="Fix dynamic dims.")
-@click.option("--name", default=None, help="Model name [default: the file name].")
-@click.option("--model-version", default="1", show_default=True)
-@click.option("--bench-runs", default=20, show_default=True, help="Timed runs per artifact (0: no benchmark).")
-@click.option("--threads", default="1", show_default=True, help="Thread counts to benchmark, e.g. 1,4.")
-@click.option("-o", "--output", default=None, help="Bundle path [default: ./<model>.edgepack].")
-@click.option("--keep-going", is_flag=True, help="Keep the artifacts that converted when another fails.")
-@click.option("--force", is_flag=True, help="Replace the output bundle if it exists.")
-def pack(model, task, labels_file, mean, std, color, resize, pad_value, crop_fraction, input_name, output_name,
-         to, precision, calib, input_shape, name, model_version, bench_runs, threads, output, keep_going, force,
-         **post_opts) -> int:
-    """Convert MODEL (.onnx), verify, bench and pack everything into one .edgepack bundle."""
-    from rich.markup import escape
-
-    from edgepack.api import parse_list
-    from edgepack.cli.ui import err, out, steps
-    from edgepack.cli.ui_bundle import pack_table
-    from edgepack.converters import targets
-    from edgepack.converters.prepare import parse_input_shapes
-    from edgepack.pack import PackOptions, check_precisions, parse_floats, read_labels
-    from edgepack.pack import pack as run_pack
-
-    opts = PackOptions(task=task, labels=read_labels(labels_file), mean=parse_floats(mean, "mean"),
-                       std=parse_floats(std, "std"), color=color,
-                       resize=resize or ("letterbox" if task == "detect" else "stretch"), pad_value=pad_value,
-                       crop_fraction=crop_fraction, input=input_name, output=output_name,
-                       post=_post_fields(task, post_opts), name=name, version=model_version)
-    thread_list = _int_list(threads, "--threads")
-    n = len(parse_list(to, targets(), "target")) * len(check_precisions(precision))
-    out_path = output or f"{Path(model).stem}.edgepack"
-    with steps(3 + n * (2 + len(thread_list)), "pack") as advance:
-        res = run_pack(model, out_path, opts, to=to, precision=precision, calib=calib,
-                       input_shapes=parse_input_shapes(input_shape), bench_runs=bench_runs, threads=thread_list,
-                       keep_going=keep_going, force=force, progress=advance)
-    out.print(pack_table(res))
-    for r in res.convert.results:
-        if r.error:
-            err.print(f"[red]{r.engine} {r.precision}:[/red] {escape(r.error)}", soft_wrap=True)
-    for note in res.notes:
-        err.print(f"[yellow]note:[/yellow] {escape(note)}", soft_wrap=True)
-    size = res.path.stat().st_size
-    out.print(f"wrote {res.path} ({len(res.manifest['artifacts'])} artifacts, {size / 1e6:.2f} MB)")
-    return 0 if res.ok else 1
+from edgepack.cli.args import int_list
 
 
 @click.command()
@@ -114,7 +22,7 @@ def info(bundle, explain, engine, precision, threads, no_verify, as_json) -> int
     """Print a bundle's manifest readably, check its files, and (--explain) the engine choice."""
     import json
 
-    from edgepack.cli.ui import err, out
+    from edgepack.cli.term import clean, echo, error
     from edgepack.cli.ui_bundle import info_tables
     from edgepack.runtime.bundle.choose import choose
     from edgepack.runtime.bundle.reader import Bundle
@@ -124,18 +32,19 @@ def info(bundle, explain, engine, precision, threads, no_verify, as_json) -> int
             click.echo(json.dumps(b.manifest.doc, indent=2))
             return 0
         for t in info_tables(b.manifest, b.path):
-            out.print(t)
+            echo(t.render())
         problems = [] if no_verify else b.verify()
         if explain:
-            out.print(choose(b.manifest, engine, precision, threads).explain(), highlight=False, markup=False)
+            echo("\n".join(clean(line) for line in choose(b.manifest, engine, precision, threads).explain()
+                           .splitlines()))
     if no_verify:
-        out.print("integrity: not checked (--no-verify)")
+        echo("integrity: not checked (--no-verify)")
     elif problems:
         for p in problems:
-            err.print(f"[red]corrupt:[/red] {p}", soft_wrap=True, markup=True)
+            error(f"corrupt: {clean(p)}")
         return 1
     else:
-        out.print("integrity: every artifact file matches its sha256")
+        echo("integrity: every artifact file matches its sha256")
     return 0
 
 
@@ -149,24 +58,22 @@ def info(bundle, explain, engine, precision, threads, no_verify, as_json) -> int
                                            "images, one file per image named <save stem>_<image stem>.png.")
 def run(bundle, images, engine, precision, threads, save) -> int:
     """Run IMAGE(s) through BUNDLE with edgepack.load and print the results."""
-    from rich.markup import escape
-
-    from edgepack.cli.ui import out
+    from edgepack.cli.term import clean, echo
     from edgepack.runtime.session import load
 
     with load(bundle, engine=engine, precision=precision, threads=threads) as sess:
-        out.print(f"{escape(sess.manifest.name)}: {sess.task} with {sess.engine} {sess.precision} "
-                  f"({sess.choice.threads} threads)")
+        echo(f"{clean(sess.manifest.name)}: {sess.task} with {sess.engine} {sess.precision} "
+             f"({sess.choice.threads} threads)")
         for img in images:
             res = sess.run(img)
-            out.print(f"{escape(img)}: {escape(str(res))}")
+            echo(f"{clean(img)}: {clean(res)}")
             if save:
                 from edgepack.runtime.pipeline.draw import save_drawing
 
                 dest = Path(save) if len(images) == 1 else Path(save).with_name(
                     f"{Path(save).stem}_{Path(img).stem}.png")
                 save_drawing(img, res, dest)
-                out.print(f"  saved {dest}")
+                echo(f"  saved {clean(dest)}")
     return 0
 
 
@@ -183,45 +90,45 @@ def run(bundle, images, engine, precision, threads, save) -> int:
 @click.option("--force", is_flag=True, help="Replace the report directory if it exists.")
 def bench(target, threads, runs, no_overhead, output, record, vulkan, force) -> int:
     """Benchmark every artifact of a bundle or of an edgepack convert output directory."""
-    from rich.markup import escape
-
-    from edgepack.cli.ui import err, out, steps
+    from edgepack.cli.term import clean, echo, error, steps
     from edgepack.cli.ui_bundle import bench_table
     from edgepack.errors import InputError
     from edgepack.runtime.bench.run import record_into_bundle, run_bench, write_report
 
-    thread_list = _int_list(threads, "--threads")
+    thread_list = int_list(threads, "--threads")
     out_dir = Path(output or f"{Path(target).name.split('.')[0]}_bench")
     if out_dir.exists() and not force and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise InputError(f"output '{out_dir}' already exists; pass --force to replace it or choose another -o")
     with steps(1, "bench") as advance:
         report = run_bench(target, thread_list, runs, overhead=not no_overhead, vulkan=vulkan, progress=advance)
     rows = [r.to_dict() for r in report.results]
-    out.print(bench_table(rows, f"edgepack bench: {escape(target)} ({runs} runs)"))
+    echo(bench_table(rows, f"edgepack bench: {target} ({runs} runs)").render())
     for note in report.notes:
-        err.print(f"[yellow]note:[/yellow] {escape(note)}", soft_wrap=True)
+        error(f"note: {clean(note)}")
     write_report(report, out_dir, force=force)
-    out.print(f"wrote {out_dir / 'bench.json'}" + (f" and {out_dir / 'bench.png'}" if report.results else ""))
+    written = [p for p in (out_dir / "bench.json", out_dir / "bench.png") if p.exists()]
+    echo("wrote " + " and ".join(clean(p) for p in written))
     if record:
         if report.kind != "bundle":
             raise InputError("--record stores results in a bundle; TARGET is a convert directory")
         record_into_bundle(target, report.results)
-        out.print(f"recorded {len(report.results)} results for {report.device['class']} in {target}")
+        echo(f"recorded {len(report.results)} results for {clean(report.device['class'])} in {clean(target)}")
     return 0 if report.results else 1
 
 
-def _int_list(value: str, what: str) -> list[int]:
-    from edgepack.errors import InputError
+@click.command()
+def engines() -> int:
+    """List the inference engines and whether they are installed here."""
+    from edgepack.cli.term import Table, echo
+    from edgepack.runtime.engines import list_engines
 
-    try:
-        vals = [int(v) for v in value.split(",") if v.strip()]
-    except ValueError:
-        vals = []
-    if not vals or any(v < 1 for v in vals):
-        raise InputError(f"bad {what} '{value}'; give positive integers, e.g. 1,2")
-    return list(dict.fromkeys(vals))
+    t = Table("edgepack engines", ("engine", "package", "installed", "version"))
+    for st in list_engines():
+        t.add_row(st.name, st.package, "yes" if st.installed else "no", st.version or f"pip install {st.package}")
+    echo(t.render())
+    return 0
 
 
 def register(group: click.Group) -> None:
-    for cmd in (pack, info, run, bench):
+    for cmd in (info, run, bench, engines):
         group.add_command(cmd)

@@ -10,6 +10,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from edgepack.cli.term import fmt_cos, fmt_err, fmt_ms, fmt_size  # noqa: F401 (used by callers too)
+
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
@@ -33,24 +35,7 @@ def steps(total: int, title: str) -> Iterator:
         bar.update(task, completed=total)
 
 
-def fmt_cos(c: float | None) -> str:
-    if c is None or c != c:
-        return "-"
-    return f"{c:.8f}"
 
-
-def fmt_err(e: float | None) -> str:
-    return "-" if e is None else f"{e:.3g}"
-
-
-def fmt_size(n: int | None) -> str:
-    if not n:
-        return "-"
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return str(n)
 
 
 def status(ok: bool, error: str | None = None) -> str:
@@ -70,4 +55,21 @@ def convert_table(result) -> Table:
                   f"{ov.mismatch:.2%}" if ov else "-", f"{art.convert_seconds:.2f}" if art else "-",
                   fmt_size(art.size_bytes if art else None),
                   status(r.ok, r.error))
+    return t
+
+
+def pack_table(res) -> Table:
+    """One row per artifact: parity, measured latency (threads of the first bench), size, status."""
+    t = Table(title=f"edgepack pack: {escape(str(res.path))}")
+    for col in ("engine", "precision", "cosine", "max abs err", "load ms", "p50 ms", "size", "status"):
+        t.add_column(col, justify="left" if col in ("engine", "precision", "status") else "right")
+    bench = {}
+    for b in res.benchmarks:
+        bench.setdefault(b.key, b)
+    for r in res.convert.results:
+        ov = r.parity.overall if r.parity else None
+        b = bench.get(f"{r.engine}-{r.precision}")
+        t.add_row(r.engine, r.precision, fmt_cos(ov.cosine if ov else None), fmt_err(ov.max_abs if ov else None),
+                  fmt_ms(b.load_ms if b else None), fmt_ms(b.p50_ms if b else None),
+                  fmt_size(r.artifact.size_bytes if r.artifact else None), status(r.ok, r.error))
     return t

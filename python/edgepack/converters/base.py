@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import signal
 import subprocess
 from abc import ABC, abstractmethod
 from pathlib import Path
 
 from edgepack.converters.prepare import PreparedModel
 from edgepack.errors import ConversionError, EngineCrashError
+from edgepack.runtime._isolate import signal_name, tail
 from edgepack.runtime.artifact import Artifact
 
 PRECISIONS = ("fp32", "fp16")
@@ -44,15 +44,3 @@ def run_tool(cmd: list[str], cwd: Path, what: str, timeout: float = 900) -> str:
     if proc.returncode != 0:
         raise ConversionError(f"{what} failed (exit {proc.returncode}): {tail(proc.stdout)}")
     return proc.stdout
-
-
-def signal_name(sig: int) -> str:
-    try:
-        return signal.Signals(sig).name
-    except ValueError:
-        return f"signal {sig}"
-
-
-def tail(text: str, lines: int = 3) -> str:
-    keep = [ln.strip() for ln in text.strip().splitlines() if ln.strip()][-lines:]
-    return " | ".join(keep)[:600] or "(no output)"

@@ -7,10 +7,8 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from edgepack.errors import InputError, ModelError
-from edgepack.runtime.artifact import TensorInfo
+from edgepack.runtime.artifact import TensorInfo, seeded_inputs
 
 log = logging.getLogger("edgepack")
 
@@ -104,20 +102,6 @@ def prepare(model_path: str | Path, work_dir: str | Path,
     outputs = _output_infos(out, model, inputs)
     return PreparedModel(out, str(model_path), inputs, outputs, opset, simplified, notes)
 
-
-def seeded_inputs(inputs: list[TensorInfo], seed: int = 0) -> dict[str, np.ndarray]:
-    """Deterministic test inputs: standard normal floats, small non-negative integers, random booleans."""
-    rng = np.random.default_rng(seed)
-    feeds = {}
-    for t in inputs:
-        dt = np.dtype(t.dtype)
-        if dt.kind == "f":
-            feeds[t.name] = rng.standard_normal(t.shape).astype(dt)
-        elif dt.kind == "b":
-            feeds[t.name] = rng.random(t.shape) > 0.5
-        else:
-            feeds[t.name] = rng.integers(0, 4, size=t.shape).astype(dt)
-    return feeds
 
 
 def _graph_inputs(model) -> list:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import signal
 import subprocess
 import sys
 import tempfile
@@ -20,8 +21,6 @@ from edgepack.errors import EngineCrashError, EngineRunError
 def call_isolated(fn: Callable, *args: Any, what: str = "engine", timeout: float = 1800, **kwargs: Any) -> Any:
     """fn(*args, **kwargs) in a child process. fn must be a module-level function; arguments and return
     value must be picklable. edgepack errors raised in the child are re-raised here."""
-    from edgepack.converters.base import signal_name, tail
-
     with tempfile.TemporaryDirectory(prefix="edgepack-worker-") as tmp:
         req, res = Path(tmp) / "request.pkl", Path(tmp) / "result.pkl"
         req.write_bytes(pickle.dumps((fn.__module__, fn.__qualname__, args, kwargs)))
@@ -47,3 +46,15 @@ def call_isolated(fn: Callable, *args: Any, what: str = "engine", timeout: float
         how = signal_name(-code) if code < 0 else f"exit code {code}"
         raise EngineCrashError(f"{what} crashed ({how}) on this model; the artifact cannot be used with it "
                                f"(last output: {tail(proc.stderr)})")
+
+
+def signal_name(sig: int) -> str:
+    try:
+        return signal.Signals(sig).name
+    except ValueError:
+        return f"signal {sig}"
+
+
+def tail(text: str, lines: int = 3) -> str:
+    keep = [ln.strip() for ln in text.strip().splitlines() if ln.strip()][-lines:]
+    return " | ".join(keep)[:600] or "(no output)"

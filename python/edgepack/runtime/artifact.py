@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+import numpy as np
+
+from edgepack.errors import InputError
 
 
 @dataclass
@@ -71,3 +76,28 @@ def sha256_file(path: Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def seeded_inputs(inputs: list[TensorInfo], seed: int = 0) -> dict[str, np.ndarray]:
+    """Deterministic test inputs: standard normal floats, small non-negative integers, random booleans."""
+    rng = np.random.default_rng(seed)
+    feeds = {}
+    for t in inputs:
+        dt = np.dtype(t.dtype)
+        if dt.kind == "f":
+            feeds[t.name] = rng.standard_normal(t.shape).astype(dt)
+        elif dt.kind == "b":
+            feeds[t.name] = rng.random(t.shape) > 0.5
+        else:
+            feeds[t.name] = rng.integers(0, 4, size=t.shape).astype(dt)
+    return feeds
+
+
+def load_artifacts(out_dir: str | Path) -> list[Artifact]:
+    """The artifacts recorded in an `edgepack convert` output directory."""
+    d = Path(out_dir)
+    cj = d / "convert.json"
+    if not cj.exists():
+        raise InputError(f"'{d}' has no convert.json; pass a directory written by edgepack convert")
+    doc = json.loads(cj.read_text())
+    return [Artifact.from_dict(a["artifact"], d / a["dir"]) for a in doc["artifacts"] if "artifact" in a]

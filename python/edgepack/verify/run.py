@@ -11,11 +11,11 @@ from pathlib import Path
 
 import numpy as np
 
-from edgepack.api import load_artifacts, reference_outputs
-from edgepack.converters.prepare import PreparedModel, seeded_inputs
+from edgepack.api import reference_outputs
+from edgepack.converters.prepare import PreparedModel
 from edgepack.errors import Error, InputError
 from edgepack.runtime._isolate import call_isolated
-from edgepack.runtime.artifact import Artifact
+from edgepack.runtime.artifact import Artifact, load_artifacts, seeded_inputs
 from edgepack.runtime.metrics import TOLERANCE, agreement
 from edgepack.verify.diagnose import first_divergence
 from edgepack.verify.parity import run_artifact_isolated

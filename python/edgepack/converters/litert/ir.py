@@ -131,8 +131,7 @@ def _shapes_from_runtime(model, graph: Graph) -> None:
     import onnx
     import onnxruntime as ort
 
-    from edgepack.converters.prepare import seeded_inputs
-    from edgepack.runtime.artifact import TensorInfo
+    from edgepack.runtime.artifact import TensorInfo, seeded_inputs
 
     m = onnx.ModelProto()
     m.CopyFrom(model)

@@ -5,6 +5,7 @@ results in the bundle, so that edgepack.load picks the fastest artifact on machi
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
 import tempfile
 import zipfile
@@ -13,11 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from edgepack import __version__
-from edgepack.api import load_artifacts
-from edgepack.converters.prepare import seeded_inputs
 from edgepack.errors import Error, InputError
 from edgepack.runtime._fsutil import atomic_dir, atomic_write_bytes
-from edgepack.runtime.artifact import Artifact
+from edgepack.runtime.artifact import Artifact, load_artifacts, seeded_inputs
 from edgepack.runtime.bench.device import describe_device
 from edgepack.runtime.bench.measure import BenchResult, bench_artifact
 from edgepack.runtime.bench.overhead import load_overhead, measure_session_overhead
@@ -101,7 +100,7 @@ def run_bench(target: str | Path, threads: Sequence[int] = (1,), runs: int = 30,
 def write_report(report: BenchReport, out_dir: str | Path, force: bool = False) -> Path:
     with atomic_dir(out_dir, force=force) as tmp:
         (tmp / "bench.json").write_text(json.dumps(report.to_dict(), indent=2))
-        if report.results:
+        if report.results and importlib.util.find_spec("matplotlib") is not None:  # the chart is optional
             from edgepack.runtime.bench.chart import bench_chart
 
             bench_chart(report, tmp / "bench.png")

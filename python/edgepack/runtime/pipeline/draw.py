@@ -41,7 +41,10 @@ def source_rgb(x: Any, color: str = "RGB") -> np.ndarray:
 
 
 def draw(image: np.ndarray, result: Any) -> Any:
-    from PIL import Image, ImageDraw
+    from edgepack.runtime.pipeline.pre import pillow
+
+    Image, _ = pillow()
+    from PIL import ImageDraw
 
     im = Image.fromarray(np.ascontiguousarray(image, dtype=np.uint8))
     scale = max(1.0, MIN_SIDE / min(im.size))

@@ -24,16 +24,25 @@ class Prepared:
 
 def load_image(path: str | Path) -> np.ndarray:
     """Decode an image file to uint8 RGB HWC (Pillow decodes; everything after runs in the kernels)."""
-    from PIL import Image, UnidentifiedImageError
-
     p = Path(path)
     if not p.is_file():
         raise InputError(f"image '{p}' not found; check the path")
+    Image, UnidentifiedImageError = pillow()
     try:
         with Image.open(p) as im:
             return np.asarray(im.convert("RGB"))
     except (UnidentifiedImageError, OSError) as e:
         raise InputError(f"cannot read image '{p}' ({e}); pass a PNG/JPEG/BMP file or a uint8 array") from e
+
+
+def pillow():
+    """(PIL.Image, PIL.UnidentifiedImageError); Pillow is the runtime's optional image decoder."""
+    try:
+        from PIL import Image, UnidentifiedImageError
+    except ModuleNotFoundError:
+        raise InputError("decoding image files needs Pillow: pip install 'edgepack[images]' (or pass decoded "
+                         "uint8 arrays / edgepack.Frame to Session.run)") from None
+    return Image, UnidentifiedImageError
 
 
 class Preprocessor:

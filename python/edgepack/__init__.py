@@ -7,7 +7,17 @@ C++ core and the toolchain are imported only when used."""
 
 from __future__ import annotations
 
+import os as _os
+
 __version__ = "0.1.0"
+
+# No network, ever: the libraries edgepack drives must not phone home either. Set before any of them is
+# imported (and inherited by the converter/engine child processes). onnxruntime >= 1.29 uploads 1DS telemetry
+# from Linux unless ORT_DISABLE_TELEMETRY=1 is set before it initialises (disable_telemetry_events() does not
+# stop the uploader, nor its $TMPDIR/.ses cache). tests/test_no_network.py runs the commands under a
+# getaddrinfo/connect guard.
+NO_PHONE_HOME = {"ORT_DISABLE_TELEMETRY": "1"}
+_os.environ.update(NO_PHONE_HOME)
 
 from edgepack.errors import (  # noqa: E402
     BundleError,

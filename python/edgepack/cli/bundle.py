@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from edgepack.cli.args import int_list
+from edgepack.cli.args import parse_threads
 
 
 @click.command()
@@ -95,7 +95,7 @@ def bench(target, threads, runs, no_overhead, output, record, vulkan, force) -> 
     from edgepack.errors import InputError
     from edgepack.runtime.bench.run import record_into_bundle, run_bench, write_report
 
-    thread_list = int_list(threads, "--threads")
+    thread_list = parse_threads(threads)
     out_dir = Path(output or f"{Path(target).name.split('.')[0]}_bench")
     if out_dir.exists() and not force and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise InputError(f"output '{out_dir}' already exists; pass --force to replace it or choose another -o")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from edgepack.cli.args import int_list
+from edgepack.cli.args import parse_threads
 
 _POST_OPTIONS = {  # option -> (PostprocessSpec field, task it belongs to)
     "top_k": ("top_k", "classify"), "no_softmax": ("softmax", "classify"),
@@ -85,7 +85,7 @@ def pack(model, task, labels_file, mean, std, color, resize, pad_value, crop_fra
                        resize=resize or ("letterbox" if task == "detect" else "stretch"), pad_value=pad_value,
                        crop_fraction=crop_fraction, input=input_name, output=output_name,
                        post=_post_fields(task, post_opts), name=name, version=model_version)
-    thread_list = int_list(threads, "--threads")
+    thread_list = parse_threads(threads)
     n = len(parse_list(to, targets(), "target")) * len(check_precisions(precision))
     out_path = output or f"{Path(model).stem}.edgepack"
     with steps(3 + n * (2 + len(thread_list)), "pack") as advance:

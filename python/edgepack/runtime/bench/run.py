@@ -20,6 +20,7 @@ from edgepack.runtime.artifact import Artifact, load_artifacts, seeded_inputs
 from edgepack.runtime.bench.device import describe_device
 from edgepack.runtime.bench.measure import BenchResult, bench_artifact
 from edgepack.runtime.bench.overhead import load_overhead, measure_session_overhead
+from edgepack.runtime.limits import check_count, check_threads
 
 
 @dataclass
@@ -57,8 +58,8 @@ def run_bench(target: str | Path, threads: Sequence[int] = (1,), runs: int = 30,
     target = Path(target)
     if not target.exists():
         raise InputError(f"'{target}' not found; pass a .edgepack bundle or an edgepack convert output directory")
-    if runs < 1:
-        raise InputError("--runs must be at least 1")
+    runs = check_count(runs, "--runs")
+    threads = [check_threads(t, "--threads") for t in threads]
     if vulkan:
         from edgepack.runtime.bundle.choose import _vulkan_available
 

@@ -22,6 +22,7 @@ from edgepack.errors import BundleError, EngineUnavailableError
 from edgepack.runtime.bench.device import device_identity
 from edgepack.runtime.bundle.manifest import Manifest
 from edgepack.runtime.engines import ENGINES
+from edgepack.runtime.limits import check_threads
 
 # ARM: fp16 arithmetic is native on ARMv8.2 cores and ncnn's ARM kernels are its most tuned.
 # x86: fp16 is storage only (converted back to fp32 to compute), so fp32 first.
@@ -80,7 +81,7 @@ class Choice:
 def choose(manifest: Manifest, engine: str = "auto", precision: str = "auto", threads: int | None = None,
            device: dict | None = None, vulkan_available=None) -> Choice:
     dev = device or device_identity()
-    threads = default_threads() if threads is None else max(1, int(threads))
+    threads = default_threads() if threads is None else check_threads(threads)
     engine, precision = (engine or "auto").lower(), (precision or "auto").lower()
     arts = manifest.artifacts
     if engine != "auto":

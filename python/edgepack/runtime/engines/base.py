@@ -8,6 +8,7 @@ import numpy as np
 
 from edgepack.errors import InputError
 from edgepack.runtime.artifact import Artifact, TensorInfo
+from edgepack.runtime.limits import check_threads
 
 
 class Engine(ABC):
@@ -26,7 +27,7 @@ class Engine(ABC):
         eng = cls()
         eng.inputs = [TensorInfo(**vars(t)) for t in artifact.inputs]
         eng.outputs = [TensorInfo(**vars(t)) for t in artifact.outputs]
-        eng._load(artifact, max(1, int(threads)), device)
+        eng._load(artifact, check_threads(threads), device)
         return eng
 
     @abstractmethod

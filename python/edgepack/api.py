@@ -118,7 +118,7 @@ def convert(model: str | Path, to: str | Iterable[str] = ("ncnn", "mnn"),
         for eng in engines:
             get_builder(eng)
     out = Path(out_dir) if out_dir is not None else Path.cwd() / f"{Path(model).stem}_edgepack"
-    with atomic_dir(out, force=force) as tmp:
+    with atomic_dir(out, force=force, protect=[model]) as tmp:
         say("prepare: check, fix shapes, simplify")
         prepared = prepare(model, tmp, input_shapes)
         feeds = [seeded_inputs(prepared.inputs, seed + i) for i in range(samples)]

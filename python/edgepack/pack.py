@@ -5,7 +5,6 @@ benchmarks on this machine, and the manifest."""
 from __future__ import annotations
 
 import datetime
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +13,7 @@ from edgepack import __version__
 from edgepack.api import PRECISIONS, ConvertResult, convert, parse_list
 from edgepack.converters import targets
 from edgepack.errors import Error, InputError
+from edgepack.runtime._fsutil import private_tempdir
 from edgepack.runtime.artifact import Artifact, TensorInfo, seeded_inputs, sha256_file
 from edgepack.runtime.bench.measure import bench_artifact
 from edgepack.runtime.bundle.manifest import FORMAT, SCHEMA_VERSION
@@ -117,7 +117,7 @@ def pack(model: str | Path, out: str | Path, options: PackOptions | None = None,
     out = Path(out).absolute()
     if out.exists() and (out.is_dir() or not force):
         raise InputError(f"output '{out}' already exists; pass --force to replace it or choose another -o")
-    with tempfile.TemporaryDirectory(prefix="edgepack-pack-") as tmp:
+    with private_tempdir("pack") as tmp:
         res = convert(model, to=engines, precision=precisions, out_dir=Path(tmp) / "convert",
                       input_shapes=input_shapes, keep_going=keep_going, progress=say,
                       quant=_quant_options(opt, calib, precisions))

@@ -1,47 +1,135 @@
-"""Atomic output: build in a temporary sibling directory, rename into place at the end."""
+"""Atomic output: build in a temporary sibling directory, rename into place at the end.
+
+Three guarantees on top of the rename (issue 14):
+- one writer per target: a second `convert -o same` while the first runs fails at once instead of both
+  reporting success with one run's artifacts gone (an advisory lock on `.<name>.lock` beside the target);
+- staging left by a killed run (`.<name>.tmp-<pid>-*`, `.<name>.old-<pid>`) is removed by the next run, but
+  only ours (that name pattern, owned by this user) and only when that pid is no longer alive;
+- the target may not contain an input (`-o . --force` inside the model's folder must not delete the model)."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from edgepack.errors import OutputError
 
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks; the rename is still atomic
+    fcntl = None  # type: ignore[assignment]
+
+
+def pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale(parent: Path, pattern: str) -> list[Path]:
+    """Remove entries of `parent` whose name matches `pattern` (a regex with a `pid` group), that this user
+    owns and whose pid is dead. Returns what was removed."""
+    rx = re.compile(pattern)
+    removed = []
+    try:
+        entries = list(parent.iterdir())
+    except OSError:
+        return removed
+    for p in entries:
+        m = rx.fullmatch(p.name)
+        if not m or pid_alive(int(m.group("pid"))):
+            continue
+        try:
+            if p.lstat().st_uid != os.getuid():
+                continue
+            shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink()
+            removed.append(p)
+        except OSError:
+            continue
+    return removed
+
 
 @contextlib.contextmanager
-def atomic_dir(target: str | Path, force: bool = False) -> Iterator[Path]:
+def _locked(lock_path: Path, target: Path) -> Iterator[None]:
+    if fcntl is None:
+        yield
+        return
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as e:
+        raise OutputError(f"cannot write to '{lock_path.parent}' ({e.strerror}); choose a writable -o") from e
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise OutputError(f"another edgepack run is writing '{target}' right now; wait for it or choose "
+                              "another -o") from None
+        try:
+            yield
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(lock_path)  # while still holding the lock: a waiter retries on a fresh file
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def atomic_dir(target: str | Path, force: bool = False, protect: Sequence[str | Path] = ()) -> Iterator[Path]:
     """Yield a fresh temporary directory next to `target`; on success it replaces `target`, on failure it
-    is removed and `target` is untouched."""
+    is removed and `target` is untouched. `protect`: inputs that must not be inside `target`."""
     target = Path(target).absolute()
+    for p in protect:
+        src = Path(p).absolute()
+        if src == target or target in src.parents:
+            raise OutputError(f"output '{target}' contains the input '{src}'; replacing it would delete the "
+                              "input: choose another -o")
+    cwd = Path.cwd().absolute()
+    if cwd == target or target in cwd.parents:
+        raise OutputError(f"output '{target}' is the current directory (or holds it), which edgepack would have "
+                          "to replace: choose a new directory for -o")
     if target.exists() and not force and (not target.is_dir() or any(target.iterdir())):
         raise OutputError(f"output '{target}' already exists; pass --force to replace it or choose another -o")
     parent = target.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=parent))
     except OSError as e:
         raise OutputError(f"cannot write to '{parent}' ({e.strerror}); choose a writable -o") from e
-    try:
-        yield tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    old = None
-    if target.exists():
-        old = parent / f".{target.name}.old-{os.getpid()}"
-        os.replace(target, old)
-    os.replace(tmp, target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink()
+    name = re.escape(target.name)
+    with _locked(parent / f".{target.name}.lock", target):
+        remove_stale(parent, rf"\.{name}\.(tmp|old)-(?P<pid>\d+)(-.*)?")
+        try:
+            tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-{os.getpid()}-", dir=parent))
+        except OSError as e:
+            raise OutputError(f"cannot write to '{parent}' ({e.strerror}); choose a writable -o") from e
+        try:
+            yield tmp
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        old = None
+        if target.exists():
+            old = parent / f".{target.name}.old-{os.getpid()}"
+            os.replace(target, old)
+        os.replace(tmp, target)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink()
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-{os.getpid()}-", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -50,3 +138,13 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+@contextlib.contextmanager
+def private_tempdir(kind: str) -> Iterator[Path]:
+    """A temporary directory `$TMPDIR/edgepack-<kind>-<pid>-*`, removed on exit; ones left by killed runs
+    (dead pid, this user) are removed first."""
+    base = Path(tempfile.gettempdir())
+    remove_stale(base, rf"edgepack-{re.escape(kind)}-(?P<pid>\d+)-.*")
+    with tempfile.TemporaryDirectory(prefix=f"edgepack-{kind}-{os.getpid()}-") as d:
+        yield Path(d)

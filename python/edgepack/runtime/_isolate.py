@@ -10,18 +10,18 @@ import pickle
 import signal
 import subprocess
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from edgepack.errors import EngineCrashError, EngineRunError
+from edgepack.runtime._fsutil import private_tempdir
 
 
 def call_isolated(fn: Callable, *args: Any, what: str = "engine", timeout: float = 1800, **kwargs: Any) -> Any:
     """fn(*args, **kwargs) in a child process. fn must be a module-level function; arguments and return
     value must be picklable. edgepack errors raised in the child are re-raised here."""
-    with tempfile.TemporaryDirectory(prefix="edgepack-worker-") as tmp:
+    with private_tempdir("worker") as tmp:
         req, res = Path(tmp) / "request.pkl", Path(tmp) / "result.pkl"
         req.write_bytes(pickle.dumps((fn.__module__, fn.__qualname__, args, kwargs)))
         env = dict(os.environ)

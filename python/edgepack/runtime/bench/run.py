@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import json
-import tempfile
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -15,7 +14,7 @@ from pathlib import Path
 
 from edgepack import __version__
 from edgepack.errors import Error, InputError
-from edgepack.runtime._fsutil import atomic_dir, atomic_write_bytes
+from edgepack.runtime._fsutil import atomic_dir, atomic_write_bytes, private_tempdir
 from edgepack.runtime.artifact import Artifact, load_artifacts, seeded_inputs
 from edgepack.runtime.bench.device import describe_device
 from edgepack.runtime.bench.measure import BenchResult, bench_artifact
@@ -125,7 +124,7 @@ def record_into_bundle(bundle: str | Path, results: list[BenchResult]) -> None:
     if path.is_dir():
         atomic_write_bytes(path / MANIFEST, json.dumps(doc, indent=2).encode())
         return
-    with tempfile.TemporaryDirectory(prefix="edgepack-record-") as tmp, zipfile.ZipFile(path) as z:
+    with private_tempdir("record") as tmp, zipfile.ZipFile(path) as z:
         names = [rel for a in doc["artifacts"] for rel in a["sha256"]]  # checked as safe by validate()
         files = {name: Path(z.extract(name, tmp)) for name in names}
         write_bundle(path, doc, files, force=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 
 import click
@@ -54,5 +55,33 @@ def main(argv: list[str] | None = None) -> int:
         e.show()
         return e.exit_code
     except KeyboardInterrupt:
+        error("interrupted: nothing was written (outputs are built beside their target and renamed at the end)")
         return 130
+    except MemoryError:
+        error("error: out of memory; use a smaller model, input or --samples, or a machine with more memory")
+        return 2
+    except RecursionError:
+        error("error: the input is nested too deeply to read; it is not a file edgepack wrote")
+        return 2
+    except OSError as e:
+        if e.errno in (errno.ENOSPC, errno.EDQUOT):
+            where = f" writing '{clean(e.filename)}'" if e.filename else ""
+            error(f"error: no space left on the device{where}; free some space or choose another -o / TMPDIR")
+            return 2
+        return _internal_error(e)
+    except Exception as e:  # noqa: BLE001 - the promise is one line, not a traceback
+        return _internal_error(e)
     return rc if isinstance(rc, int) else 0
+
+
+def _internal_error(e: BaseException) -> int:
+    """An exception no check anticipated: one line, the traceback behind EDGEPACK_DEBUG=1, exit 1."""
+    import traceback
+
+    from edgepack.cli.term import clean, error
+
+    if os.environ.get("EDGEPACK_DEBUG"):
+        traceback.print_exception(e)
+    error(f"internal error: {type(e).__name__}: {clean(e)}; this is a bug in edgepack: rerun with "
+          "EDGEPACK_DEBUG=1 and report the traceback")
+    return 1

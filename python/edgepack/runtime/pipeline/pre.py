@@ -25,14 +25,27 @@ class Prepared:
 def load_image(path: str | Path) -> np.ndarray:
     """Decode an image file to uint8 RGB HWC (Pillow decodes; everything after runs in the kernels)."""
     p = Path(path)
-    if not p.is_file():
+    if p.is_dir():
+        raise InputError(f"image '{p}' is a directory; pass image files (e.g. {p}/*.jpg)")
+    if not p.exists():
         raise InputError(f"image '{p}' not found; check the path")
+    if not p.is_file():
+        raise InputError(f"image '{p}' is not a regular file (a device or pipe); pass an image file")
     Image, UnidentifiedImageError = pillow()
     try:
         with Image.open(p) as im:
+            w, h = im.size
+            if w * h > MAX_IMAGE_PIXELS:  # checked from the header, before anything is decoded
+                raise InputError(f"image '{p}' is {w}x{h} pixels, more than edgepack decodes "
+                                 f"({MAX_IMAGE_PIXELS // 1_000_000} Mpx); downscale it first")
             return np.asarray(im.convert("RGB"))
-    except (UnidentifiedImageError, OSError) as e:
+    except Image.DecompressionBombError as e:
+        raise InputError(f"image '{p}' is too large to decode safely ({e}); downscale it first") from e
+    except (UnidentifiedImageError, OSError, ValueError) as e:
         raise InputError(f"cannot read image '{p}' ({e}); pass a PNG/JPEG/BMP file or a uint8 array") from e
+
+
+MAX_IMAGE_PIXELS = 64_000_000  # a 64 Mpx photo decodes to 192 MB of RGB; a decompression bomb claims far more
 
 
 def pillow():

@@ -19,9 +19,10 @@ from edgepack.converters.prepare import prepare
 from edgepack.errors import InputError, ModelError
 from edgepack.formats.ncnn import read_model, write_model
 from edgepack.quantize import QuantizeOptions
+from edgepack.quantize.calib import image_spec
 from edgepack.quantize.gate import GateError
 from edgepack.quantize.ncnn import quantizable_layers, quantize_model, to_int8, weight_scales
-from edgepack.quantize.preprocess import PreprocessSpec
+from edgepack.runtime.artifact import TensorInfo
 from edgepack.verify.parity import run_artifact_isolated
 
 
@@ -183,7 +184,9 @@ def test_bad_calibration_input(tmp_path, conv_model):
         edgepack.convert(conv_model, to="ncnn", precision="int8", out_dir=tmp_path / "o", force=True,
                          quant=QuantizeOptions(calib=tmp_path / "imgs", preprocess={"color": "GRAY"}))
     with pytest.raises(InputError, match=r"images give 1 \(GRAY\) or 3"):
-        PreprocessSpec.for_input([1, 5, 16, 16])
+        image_spec(TensorInfo("x", [1, 5, 16, 16], "float32"))
+    with pytest.raises(InputError, match="needs a 4-D image input"):
+        image_spec(TensorInfo("x", [1, 16, 16], "float32"))
     assert not (tmp_path / "o").exists()
 
 

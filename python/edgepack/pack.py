@@ -90,13 +90,7 @@ def _quant_options(opt: PackOptions, calib: str | Path | None, precisions: list[
         return None
     from edgepack.quantize import QuantizeOptions
 
-    overrides = {"resize": opt.resize, "pad_value": opt.pad_value}
-    for key, value in (("mean", opt.mean), ("std", opt.std)):
-        if value is not None:
-            overrides[key] = value
-    if opt.color != "RGB":  # RGB is the default; GRAY models get GRAY from their input shape
-        overrides["color"] = opt.color
-    return QuantizeOptions(calib=calib, preprocess=overrides)
+    return QuantizeOptions(calib=calib, preprocess=_pre_kwargs(opt))
 
 
 def pack(model: str | Path, out: str | Path, options: PackOptions | None = None,
@@ -173,12 +167,18 @@ def _specs(opt: PackOptions, res: ConvertResult) -> tuple[PreprocessSpec | None,
     if opt.task == "raw":
         return None, post
     shape = next(t.shape for t in res.inputs if t.name == iname)
+    return PreprocessSpec.for_input(iname, shape, **_pre_kwargs(opt)), post
+
+
+def _pre_kwargs(opt: PackOptions) -> dict:
+    """The PreprocessSpec fields pack's options set (size and layout come from the input's shape); the manifest
+    and int8 calibration get the same ones."""
     kw = {"color": opt.color, "resize": opt.resize, "pad_value": opt.pad_value, "crop_fraction": opt.crop_fraction}
     if opt.mean is not None:
         kw["mean"] = opt.mean
     if opt.std is not None:
         kw["std"] = opt.std
-    return PreprocessSpec.for_input(iname, shape, **kw), post
+    return kw
 
 
 def _check_labels(opt: PackOptions, post: PostprocessSpec, outputs: list[TensorInfo]) -> None:

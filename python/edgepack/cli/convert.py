@@ -25,8 +25,8 @@ import click
               help="Accuracy gate for int8; failing layers are kept in float until it passes.")
 @click.option("--observer", default="kl", show_default=True,
               help="Activation observer: kl, minmax, percentile[:99.99], aciq.")
-@click.option("--mean", default=None, metavar="R,G,B", help="Image preprocessing mean [default: 0].")
-@click.option("--std", default=None, metavar="R,G,B", help="Image preprocessing std [default: 255].")
+@click.option("--mean", default=None, metavar="R,G,B", help="Image preprocessing mean, pixel units [default: 0].")
+@click.option("--std", default=None, metavar="R,G,B", help="Image preprocessing std, pixel units [default: 1].")
 @click.option("--color", default=None, type=click.Choice(["RGB", "BGR", "GRAY"]), help="Channel order.")
 @click.option("--resize", default="stretch", show_default=True,
               type=click.Choice(["stretch", "letterbox", "center_crop"]), help="Image resize mode.")

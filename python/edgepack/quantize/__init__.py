@@ -9,7 +9,7 @@ from pathlib import Path
 
 from edgepack.errors import InputError, ModelError
 from edgepack.quantize.gate import Gate
-from edgepack.quantize.preprocess import PreprocessSpec
+from edgepack.runtime.pipeline.spec import PreprocessSpec
 
 BUILDERS: dict[str, tuple[str, str]] = {
     "ncnn": ("edgepack.quantize.ncnn", "NcnnInt8"),
@@ -31,7 +31,8 @@ class QuantizeOptions:
     eval: str | Path | None = None
     gate: str | None = None
     observer: str = "kl"
-    preprocess: PreprocessSpec | dict | None = None  # a spec, or overrides of the one derived from the input
+    # the bundle's spec, or overrides (mean, std, color, resize, ...) of the one derived from the input's shape
+    preprocess: PreprocessSpec | dict | None = None
     calib_limit: int | None = 200
     mnn_weight_only: bool = False
     litert_int8_io: bool = False

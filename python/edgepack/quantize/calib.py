@@ -1,5 +1,6 @@
-"""Calibration / evaluation data: a folder of images (through a PreprocessSpec) or an .npz of tensors keyed
-by input name (first axis = samples, or one sample with the input's exact shape)."""
+"""Calibration / evaluation data: a folder of images or an .npz of tensors keyed by input name (first axis =
+samples, or one sample with the input's exact shape). Images go through the bundle's PreprocessSpec and the
+C++ preprocess kernel (`spec.apply`), so calibration sees exactly the tensors the device feeds."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from edgepack.errors import InputError
-from edgepack.quantize.preprocess import PreprocessSpec
 from edgepack.runtime.artifact import TensorInfo
+from edgepack.runtime.pipeline.spec import PreprocessSpec
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 Feeds = list[dict[str, np.ndarray]]
@@ -37,13 +38,35 @@ def _from_dir(d: Path, inputs: list[TensorInfo], spec: PreprocessSpec | dict | N
         raise InputError(f"the model has {len(inputs)} inputs; image folders feed one, pass an .npz keyed by "
                          f"input name ({', '.join(t.name for t in inputs)})")
     t = inputs[0]
-    if not isinstance(spec, PreprocessSpec):  # None or overrides (mean, std, color, resize): size from the model
-        spec = PreprocessSpec.for_input(t.shape, **dict(spec or {}))
-    expect = [1, spec.channels, *spec.size] if spec.layout == "NCHW" else [1, *spec.size, spec.channels]
+    spec = spec if isinstance(spec, PreprocessSpec) else image_spec(t, spec)
+    expect = spec.input_shape()
     if [int(v) for v in t.shape] != expect:
         raise InputError(f"the preprocessing gives tensors of shape {expect} ({spec.color}, {spec.layout}), the "
                          f"model's input '{t.name}' has shape {t.shape}; fix the size/color/layout options")
-    return [{t.name: spec.load(f)} for f in files[:limit]]
+    return [{t.name: _apply(spec, f, t)} for f in files[:limit]]
+
+
+def image_spec(t: TensorInfo, overrides: dict | None = None) -> PreprocessSpec:
+    """The PreprocessSpec for image calibration of input `t`: size and layout from its shape, the rest from
+    `overrides` (mean, std, color, resize, pad_value, crop_fraction), defaults as in a bundle."""
+    shape = [int(v) for v in t.shape]
+    if len(shape) != 4:
+        raise InputError(f"image calibration needs a 4-D image input, the model's input has shape {shape}; "
+                         "pass tensors with --calib FILE.npz instead")
+    if not {shape[1], shape[3]} & {1, 3}:
+        raise InputError(f"the model's input has no channel dim of 1 or 3 (shape {shape}); images give 1 (GRAY) "
+                         "or 3 (RGB/BGR); pass tensors with --calib FILE.npz instead")
+    kw = dict(overrides or {})
+    c = shape[1] if shape[1] in (1, 3) and shape[3] not in (1, 3) else shape[3]
+    if kw.get("color") == "GRAY" and c == 3:
+        raise InputError(f"color order GRAY gives 1 channels, the model's input has 3 (shape {shape}); use "
+                         "--color RGB or BGR")
+    return PreprocessSpec.for_input(t.name, shape, **kw)
+
+
+def _apply(spec: PreprocessSpec, path: Path, t: TensorInfo) -> np.ndarray:
+    x = spec.apply(path)
+    return x if x.dtype == np.dtype(t.dtype) else x.astype(np.dtype(t.dtype))
 
 
 def _from_npz(p: Path, inputs: list[TensorInfo], limit: int | None, what: str) -> Feeds:

@@ -192,7 +192,13 @@ def reference_outputs(prepared: PreparedModel, feeds: list[dict[str, np.ndarray]
         raise ModelError(f"ONNX Runtime cannot load the prepared model ({str(e).splitlines()[0][:300]}); "
                          "the model uses an op or type ONNX Runtime lacks") from e
     with eng:
-        return [eng.run(f) for f in feeds]
+        outs = [eng.run(f) for f in feeds]
+    bad = sorted({name for o in outs for name, a in o.items()
+                  if np.asarray(a).dtype.kind == "f" and not np.isfinite(a).all()})
+    if bad:
+        raise ModelError(f"the model produces NaN/inf on these inputs (output {', '.join(bad)} in ONNX Runtime); "
+                         "check the model, or give real inputs with --data / --calib")
+    return outs
 
 
 def write_convert_json(path: Path, result: ConvertResult, prepared: PreparedModel, seed: int, samples: int) -> None:

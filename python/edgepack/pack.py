@@ -67,6 +67,8 @@ def read_labels(path: str | Path | None) -> list[str]:
         raise InputError(f"cannot read labels file '{p}' ({e}); pass a UTF-8 text file, one label per line") from e
     while lines and not lines[-1].strip():
         lines.pop()
+    if not lines:
+        raise InputError(f"labels file '{p}' is empty; give one label per line (or drop --labels)")
     return [ln.strip() for ln in lines]
 
 
@@ -116,8 +118,13 @@ def pack(model: str | Path, out: str | Path, options: PackOptions | None = None,
                       input_shapes=input_shapes, keep_going=keep_going, progress=say,
                       quant=_quant_options(opt, calib, precisions))
         pre, post = _specs(opt, res)
+        _check_decodable(opt.task, post, res.outputs)
         _check_labels(opt, post, res.outputs)
         arts = [r for r in res.results if r.artifact is not None]
+        if not any(r.ok for r in arts):
+            failed = "; ".join(f"{r.engine} {r.precision}: {r.error or 'outside tolerance'}" for r in res.results)
+            raise InputError(f"no artifact passed verification against ONNX Runtime ({failed}); a bundle needs at "
+                             "least one that does: try another --to/--precision")
         benches, notes = [], []
         for r in arts:
             feeds = seeded_inputs(r.artifact.inputs, 0)
@@ -197,6 +204,25 @@ def _check_labels(opt: PackOptions, post: PostprocessSpec, outputs: list[TensorI
     if classes is not None and classes != len(opt.labels):
         raise InputError(f"the labels file has {len(opt.labels)} labels but output '{post.output}' {shape} carries "
                          f"{classes} classes; give one label per class")
+
+
+def _check_decodable(task: str, post: PostprocessSpec, outputs: list[TensorInfo]) -> None:
+    """The task's post-processing must be able to read the output it is given (refused here, not at run time)."""
+    shape = next(t.shape for t in outputs if t.name == post.output)
+    need = {"topk": "[N, classes] with at least 2 classes",
+            "yolo": "[1, 4+classes, anchors] or [1, anchors, 4+classes]",
+            "seg_argmax": "[1, classes, H, W] with at least 2 classes"}
+    ok = True
+    if post.kind == "topk":
+        ok = len(shape) >= 1 and shape[-1] >= 2
+    elif post.kind == "yolo":
+        attrs = shape[1] if post.yolo_layout == "attrs_first" else shape[-1]
+        ok = len(shape) == 3 and attrs >= 5 + int(post.has_objectness)
+    elif post.kind == "seg_argmax":
+        ok = len(shape) == 4 and shape[1] >= 2
+    if not ok:
+        raise InputError(f"--task {task} reads output '{post.output}' as {need[post.kind]}, but its shape is "
+                         f"{shape}; choose the task that matches the model (or --output, --task raw)")
 
 
 def _tensor(t: TensorInfo) -> dict:

@@ -12,6 +12,7 @@ Conventions (documented in docs/bundle.md):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
 
@@ -79,6 +80,10 @@ class PreprocessSpec:
             if len(vals) not in (1, self.channels):
                 raise InputError(f"--{name} has {len(vals)} values but the model takes {self.channels} "
                                  f"channel(s); give 1 or {self.channels} values")
+        for name in ("mean", "std"):
+            if not all(math.isfinite(float(v)) for v in getattr(self, name)):
+                raise InputError(f"--{name} {getattr(self, name)} has a non-finite value (nan/inf); give numbers "
+                                 "in pixel units, e.g. 127.5")
         if any(s == 0 for s in self.std):
             raise InputError("--std contains 0; std divides the pixel values, give non-zero values")
         if not 0 <= self.pad_value <= 255:

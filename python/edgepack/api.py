@@ -21,6 +21,7 @@ from edgepack.quantize.run import build_int8, load_int8_data
 from edgepack.runtime._fsutil import atomic_dir
 from edgepack.runtime.artifact import Artifact, TensorInfo, seeded_inputs, sha256_file
 from edgepack.runtime.engines import get_engine
+from edgepack.runtime.limits import check_count
 from edgepack.verify.parity import Parity, compare, run_artifact_isolated
 
 Progress = Callable[[str], None]
@@ -102,6 +103,8 @@ def convert(model: str | Path, to: str | Iterable[str] = ("ncnn", "mnn"),
     `converter_options` maps a target to its converter's options, e.g. {"tflite": {"io_layout": "nhwc"}}."""
     engines = parse_list(to, targets(), "target")
     precisions = parse_list(precision, PRECISIONS, "precision")
+    samples = check_count(samples, "--samples", 1, 1000)
+    seed = check_count(seed, "--seed", 0, 2**32 - 1)
     say = progress or (lambda s: None)
     opts = converter_options or {}
     for t in opts:

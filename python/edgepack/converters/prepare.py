@@ -9,6 +9,7 @@ from pathlib import Path
 
 from edgepack.errors import InputError, ModelError
 from edgepack.runtime.artifact import TensorInfo, seeded_inputs
+from edgepack.runtime.limits import check_shape
 
 log = logging.getLogger("edgepack")
 
@@ -45,7 +46,7 @@ def parse_input_shapes(specs: list[str] | tuple[str, ...] | None) -> dict[str, l
             values = []
         if not sep or not name or not values or any(v <= 0 for v in values):
             raise InputError(f"bad --input-shape '{spec}'; write it as NAME=1,3,224,224 (positive integers)")
-        shapes[name] = values
+        shapes[name] = check_shape(values, f"--input-shape {name}")
     return shapes
 
 

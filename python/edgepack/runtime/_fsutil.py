@@ -89,14 +89,15 @@ def _locked(lock_path: Path, target: Path) -> Iterator[None]:
 def atomic_dir(target: str | Path, force: bool = False, protect: Sequence[str | Path] = ()) -> Iterator[Path]:
     """Yield a fresh temporary directory next to `target`; on success it replaces `target`, on failure it
     is removed and `target` is untouched. `protect`: inputs that must not be inside `target`."""
-    target = Path(target).absolute()
+    target = Path(os.path.abspath(target))  # 'a/..' normalised: the rename below acts on what it names
+    real = target.resolve()
     for p in protect:
-        src = Path(p).absolute()
-        if src == target or target in src.parents:
+        src = Path(p).resolve()
+        if src == real or real in src.parents:
             raise OutputError(f"output '{target}' contains the input '{src}'; replacing it would delete the "
                               "input: choose another -o")
-    cwd = Path.cwd().absolute()
-    if cwd == target or target in cwd.parents:
+    cwd = Path.cwd().resolve()
+    if cwd == real or real in cwd.parents:
         raise OutputError(f"output '{target}' is the current directory (or holds it), which edgepack would have "
                           "to replace: choose a new directory for -o")
     if target.exists() and not force and (not target.is_dir() or any(target.iterdir())):

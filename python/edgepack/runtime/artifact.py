@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from edgepack.errors import InputError
+from edgepack.runtime.limits import check_shape
 
 
 @dataclass
@@ -83,6 +84,7 @@ def seeded_inputs(inputs: list[TensorInfo], seed: int = 0) -> dict[str, np.ndarr
     rng = np.random.default_rng(seed)
     feeds = {}
     for t in inputs:
+        check_shape(t.shape, f"input '{t.name}' shape")
         dt = np.dtype(t.dtype)
         if dt.kind == "f":
             feeds[t.name] = rng.standard_normal(t.shape).astype(dt)

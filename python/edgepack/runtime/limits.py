@@ -12,6 +12,20 @@ from edgepack.errors import InputError
 
 MAX_THREADS = 256  # far above any edge CPU; below what the engines' thread pools survive
 MAX_RUNS = 1_000_000
+MAX_TENSOR_ELEMENTS = 2**28  # 1 GiB of float32 per input: beyond any edge model, below a MemoryError
+
+
+def check_shape(shape: list[int], what: str) -> list[int]:
+    """A tensor shape edgepack will allocate: positive dims, at most MAX_TENSOR_ELEMENTS elements."""
+    n = 1
+    for d in shape:
+        if _as_int(d, what) <= 0:
+            raise InputError(f"{what} {list(shape)} has a non-positive dimension; give positive sizes")
+        n *= int(d)
+    if n > MAX_TENSOR_ELEMENTS:
+        raise InputError(f"{what} {list(shape)} has {n} elements, more than edgepack allocates "
+                         f"({MAX_TENSOR_ELEMENTS}); give the size the model runs at on the device")
+    return [int(d) for d in shape]
 
 
 def _as_int(value: object, what: str) -> int:

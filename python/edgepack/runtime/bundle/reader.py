@@ -32,9 +32,12 @@ class Bundle:
         self._finalizer = None
         if not self.path.exists():
             raise BundleError(f"bundle '{self.path}' not found; check the path (bundles are made by edgepack pack)")
+        if not (self.path.is_dir() or self.path.is_file()):  # /dev/zero, a FIFO, a socket: never read
+            raise BundleError(f"'{self.path}' is not a regular file or directory; pass a .edgepack file made by "
+                              "edgepack pack")
         if self.path.is_dir():
             mpath = self.path / MANIFEST
-            if not mpath.is_file():
+            if not mpath.is_file() or mpath.is_symlink():
                 raise BundleError(f"directory '{self.path}' has no {MANIFEST}; pass a .edgepack file or an "
                                   "unzipped bundle")
             raw = mpath.read_bytes()[:MAX_MANIFEST_BYTES + 1]

@@ -12,9 +12,15 @@ import os
 import struct
 import threading
 import zipfile
+import zlib
 from pathlib import Path
 
 from edgepack.errors import BundleError
+
+# Everything Python's zipfile raises on a damaged or hostile archive (a bad central directory, a name that is
+# not UTF-8, an unknown compression method, encryption, a truncated deflate stream...): all mean "corrupt".
+ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError,
+              RuntimeError, zlib.error, struct.error)
 
 _LOCAL_HEADER = 30  # fixed part of a zip local file header; name and extra field follow
 

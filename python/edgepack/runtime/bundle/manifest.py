@@ -56,8 +56,11 @@ def validate(doc: object, where: str = MANIFEST) -> dict:
         if isinstance(art, dict):
             for p in list((art.get("files") or {}).values()) + list(art.get("sha256") or {}):
                 check_relpath(p, f"{where}: artifacts[{i}]")
-    _schema_check(doc, where)
-    _consistency(doc, where)
+    try:
+        _schema_check(doc, where)
+        _consistency(doc, where)
+    except RecursionError:
+        raise BundleError(f"{where} is nested too deeply to be a manifest; repack the bundle") from None
     return doc
 
 

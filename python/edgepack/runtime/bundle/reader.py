@@ -14,7 +14,7 @@ from pathlib import Path
 
 from edgepack.errors import BundleError
 from edgepack.runtime.artifact import Artifact
-from edgepack.runtime.bundle.integrity import PendingCheck, corrupt, extract_and_check, locate
+from edgepack.runtime.bundle.integrity import ZIP_ERRORS, PendingCheck, corrupt, extract_and_check, locate
 from edgepack.runtime.bundle.manifest import MANIFEST, Manifest, check_relpath, validate
 
 MAX_MANIFEST_BYTES = 16 << 20
@@ -44,7 +44,7 @@ class Bundle:
         else:
             try:
                 self._zip = zipfile.ZipFile(self.path)
-            except (zipfile.BadZipFile, OSError) as e:
+            except ZIP_ERRORS as e:
                 raise BundleError(f"'{self.path}' is not a bundle (not a zip file: {e}); pass a .edgepack file "
                                   "made by edgepack pack") from e
             try:
@@ -55,12 +55,17 @@ class Bundle:
             if info.file_size > MAX_MANIFEST_BYTES:
                 self.close()
                 raise BundleError(f"'{self.path}': {MANIFEST} is {info.file_size} bytes, too large to be a manifest")
-            raw = self._zip.read(info)
+            try:
+                raw = self._zip.read(info)
+            except ZIP_ERRORS as e:
+                self.close()
+                raise BundleError(f"'{self.path}': {MANIFEST} is corrupt in the zip ({e}); re-copy or repack the "
+                                  "bundle") from e
         if len(raw) > MAX_MANIFEST_BYTES:
             raise BundleError(f"'{self.path}': {MANIFEST} is too large to be a manifest")
         try:
             doc = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as e:
+        except (ValueError, UnicodeDecodeError, RecursionError) as e:
             self.close()
             raise BundleError(f"'{self.path}': {MANIFEST} is not valid JSON ({e}); repack the bundle") from e
         try:
@@ -140,7 +145,7 @@ class Bundle:
                     h.update(chunk)
                     if sink is not None:
                         sink.write(chunk)
-        except (zipfile.BadZipFile, OSError, EOFError) as e:  # includes zip's own CRC check
+        except ZIP_ERRORS as e:  # includes zip's own CRC check
             raise BundleError(f"bundle '{self.path}': artifact file '{rel}' is corrupt ({e}); re-copy or repack "
                               "the bundle") from e
         self._check_digest(rel, want, h.hexdigest())

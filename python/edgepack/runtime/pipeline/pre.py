@@ -41,8 +41,13 @@ def load_image(path: str | Path) -> np.ndarray:
             return np.asarray(im.convert("RGB"))
     except Image.DecompressionBombError as e:
         raise InputError(f"image '{p}' is too large to decode safely ({e}); downscale it first") from e
+    except InputError:
+        raise
     except (UnidentifiedImageError, OSError, ValueError) as e:
         raise InputError(f"cannot read image '{p}' ({e}); pass a PNG/JPEG/BMP file or a uint8 array") from e
+    except Exception as e:  # noqa: BLE001 - a decoder fed a damaged file raises anything (SyntaxError, struct...)
+        raise InputError(f"cannot read image '{p}' ({type(e).__name__}: {e}); pass a PNG/JPEG/BMP file or a "
+                         "uint8 array") from e
 
 
 MAX_IMAGE_PIXELS = 64_000_000  # a 64 Mpx photo decodes to 192 MB of RGB; a decompression bomb claims far more

@@ -75,12 +75,7 @@ class BundleManifest(
      * the first file that differs, so a truncated or replaced model never reaches the engine.
      */
     fun verify(artifact: ArtifactSpec, open: (String) -> InputStream) {
-        for ((path, want) in artifact.sha256) {
-            val got = open(path).use { sha256(it) }
-            if (!got.equals(want, ignoreCase = true)) {
-                throw EdgepackException("bundle file '$path' has sha256 $got, the manifest says $want; copy the bundle's files again")
-            }
-        }
+        for ((path, want) in artifact.sha256) checkFile(path, want, open(path))
     }
 
     /**
@@ -197,6 +192,14 @@ class BundleManifest(
                 postprocess = post,
                 artifacts = artifacts,
             )
+        }
+
+        /** Reads `input` to the end (and closes it); throws when its sha256 is not `want`. */
+        fun checkFile(path: String, want: String, input: InputStream) {
+            val got = input.use { sha256(it) }
+            if (!got.equals(want, ignoreCase = true)) {
+                throw EdgepackException("bundle file '$path' has sha256 $got, the manifest says $want; copy the bundle's files again")
+            }
         }
 
         fun sha256(input: InputStream): String {

@@ -76,8 +76,8 @@ class Preprocessor:
         tensor, info = self._kernel(
             src, format=fmt, out_size=(s.width, s.height), width=w if src.ndim == 1 else None,
             height=h if src.ndim == 1 else None, mode="letterbox" if s.resize == "letterbox" else "stretch",
-            pad=s.pad_value, mean=s.per_channel("mean"), std=s.per_channel("std"), rotate=rotate, mirror=mirror, crop=crop,
-            color=s.color.lower(), layout="chw" if s.layout == "NCHW" else "hwc", dtype=s.dtype)
+            pad=s.pad_value, mean=s.per_channel("mean"), std=s.per_channel("std"), rotate=rotate, mirror=mirror,
+            crop=crop, color=s.color.lower(), layout="chw" if s.layout == "NCHW" else "hwc", dtype=s.dtype)
         return Prepared(self._as_input(tensor), info, (w, h))
 
     def _source(self, x: Any, color: str) -> tuple[np.ndarray, str, int, int, int, bool]:

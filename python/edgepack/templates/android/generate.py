@@ -39,13 +39,13 @@ _RESERVED = set(keyword.kwlist) | {
     "synchronized", "this", "throw", "throws", "transient", "true", "try", "typealias", "typeof", "val", "var",
     "void", "volatile", "when", "while"}
 ENGINE_README = {
-    "litert": "\nLiteRT comes from Google Maven (`com.google.ai.edge.litert:litert:%s`): nothing to download by hand.\n"
-              % V.LITERT,
-    "ncnn": ("\n**ncnn**: the first build downloads `ncnn-%s-android-vulkan.zip` from Tencent/ncnn's GitHub release "
-             "(task `fetchNcnn`) and checks it against `edgepack.ncnn.sha256` in `gradle.properties`. That value is "
-             "empty in a fresh project: the first build stops and prints the file's sha256; compare it with the "
-             "digest on https://github.com/Tencent/ncnn/releases/tag/%s, put it in `gradle.properties` and build "
-             "again. Offline, unzip the release into `app/src/main/cpp/third_party/` yourself.\n" % (V.NCNN, V.NCNN)),
+    "litert": f"\nLiteRT comes from Google Maven (`com.google.ai.edge.litert:litert:{V.LITERT}`): nothing to "
+              "download by hand.\n",
+    "ncnn": (f"\n**ncnn**: the first build downloads `ncnn-{V.NCNN}-android-vulkan.zip` from Tencent/ncnn's GitHub "
+             "release (task `fetchNcnn`) and checks it against `edgepack.ncnn.sha256` in `gradle.properties`. That "
+             "value is empty in a fresh project: the first build stops and prints the file's sha256; compare it with "
+             f"the digest on https://github.com/Tencent/ncnn/releases/tag/{V.NCNN}, put it in `gradle.properties` "
+             "and build again. Offline, unzip the release into `app/src/main/cpp/third_party/` yourself.\n"),
 }
 _SEGMENT = re.compile(r"^[a-z][a-z0-9_]*$")
 

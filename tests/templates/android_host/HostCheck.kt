@@ -21,14 +21,15 @@ fun main(args: Array<String>) {
         if (line.isBlank()) continue
         val f = line.split('\t')
         val out = StringBuilder("{\"name\":${q(f[1])}")
+        val body = StringBuilder() // dropped when the case fails part-way
         try {
             when (f[0]) {
-                "frame" -> frame(f, out)
-                "json" -> out.append(",\"value\":").append(dump(Json.parse(File(f[2]).readText())))
-                "fps" -> fps(out)
+                "frame" -> frame(f, body)
+                "json" -> body.append(",\"value\":").append(dump(Json.parse(File(f[2]).readText())))
+                "fps" -> fps(body)
                 else -> throw IllegalArgumentException("unknown case kind ${f[0]}")
             }
-            out.append(",\"ok\":true}")
+            out.append(body).append(",\"ok\":true}")
         } catch (e: EdgepackException) {
             out.append(",\"ok\":false,\"error\":${q(e.message ?: "")}}")
         }

@@ -136,3 +136,15 @@ def test_cli_run_save_draws_boxes(detect_bundle, tmp_path):
     assert "cat" in r.stdout and (tmp_path / "out.png").exists()
     drawn = np.asarray(Image.open(tmp_path / "out.png"))
     assert (drawn != 150).any()  # boxes and labels were drawn
+
+
+def test_mirrored_frame_boxes_map_to_the_unmirrored_frame(detect_bundle):
+    """Frame(mirror=True) (a front camera) flips the upright image; boxes still come back in the buffer's pixels:
+    mirroring after a 90 degree turn is a vertical flip of the buffer."""
+    data = _nv21_gray(200, 64, 64)
+    with edgepack.load(detect_bundle, engine="ncnn") as s:
+        turned = s.run(edgepack.Frame(data, 64, 64, "NV21", rotation=90))
+        mirrored = s.run(edgepack.Frame(data, 64, 64, "NV21", rotation=90, mirror=True))
+    assert len(turned) == len(mirrored) >= 1
+    b = turned.boxes
+    np.testing.assert_allclose(mirrored.boxes, np.stack([b[:, 0], 64 - b[:, 3], b[:, 2], 64 - b[:, 1]], 1), atol=0.05)

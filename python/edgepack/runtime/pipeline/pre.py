@@ -75,19 +75,19 @@ class Preprocessor:
             raise InputError("a uint8 model input takes raw pixels: its preprocess spec must have mean 0 and std 1")
 
     def __call__(self, x: Any, color: str = "RGB") -> Prepared:
-        src, fmt, w, h, rotate = self._source(x, color)
+        src, fmt, w, h, rotate, mirror = self._source(x, color)
         s = self.spec
         crop = self._center_crop(w, h, rotate) if s.resize == "center_crop" else None
         tensor, info = self._kernel(
             src, format=fmt, out_size=(s.width, s.height), width=w if src.ndim == 1 else None,
             height=h if src.ndim == 1 else None, mode="letterbox" if s.resize == "letterbox" else "stretch",
-            pad=s.pad_value, mean=s.per_channel("mean"), std=s.per_channel("std"), rotate=rotate, crop=crop,
-            color=s.color.lower(), layout="chw" if s.layout == "NCHW" else "hwc", dtype=s.dtype)
+            pad=s.pad_value, mean=s.per_channel("mean"), std=s.per_channel("std"), rotate=rotate, mirror=mirror,
+            crop=crop, color=s.color.lower(), layout="chw" if s.layout == "NCHW" else "hwc", dtype=s.dtype)
         return Prepared(self._as_input(tensor), info, (w, h))
 
-    def _source(self, x: Any, color: str) -> tuple[np.ndarray, str, int, int, int]:
+    def _source(self, x: Any, color: str) -> tuple[np.ndarray, str, int, int, int, bool]:
         if isinstance(x, Frame):
-            return x.buffer(), x.format.lower(), x.width, x.height, x.rotation
+            return x.buffer(), x.format.lower(), x.width, x.height, x.rotation, bool(x.mirror)
         if isinstance(x, (str, Path)):
             x, color = load_image(x), "RGB"
         elif type(x).__module__.startswith("PIL."):
@@ -110,7 +110,7 @@ class Preprocessor:
                              "with color='RGB' or 'BGR', (H, W) gray, or (H, W, 4) RGBA/BGRA")
         if x.shape[0] == 0 or x.shape[1] == 0:
             raise InputError(f"image array of shape {x.shape} is empty")
-        return x, fmt, x.shape[1], x.shape[0], 0
+        return x, fmt, x.shape[1], x.shape[0], 0, False
 
     def _center_crop(self, w: int, h: int, rotate: int) -> tuple[int, int, int, int]:
         """The centred source region that, resized, equals resizing the shorter side to size/crop_fraction and

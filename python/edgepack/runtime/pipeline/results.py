@@ -13,13 +13,15 @@ from edgepack.errors import InputError
 class Frame:
     """A YUV 4:2:0 camera frame as Android delivers it: `data` holds width*height luma bytes followed by
     width*height/2 interleaved chroma bytes (NV21: V,U; NV12: U,V). `rotation` (clockwise degrees,
-    0/90/180/270) turns the frame upright before inference; results come back in the unrotated frame's pixels."""
+    0/90/180/270) turns the frame upright before inference; `mirror` then flips it horizontally (a front
+    camera, as its preview shows it); results come back in the unrotated, unmirrored frame's pixels."""
 
     data: bytes | bytearray | memoryview | np.ndarray
     width: int
     height: int
     format: str = "NV21"
     rotation: int = 0
+    mirror: bool = False
 
     def __post_init__(self) -> None:
         fmt = str(self.format).upper()

@@ -1,0 +1,1 @@
+"""Android Studio project generator (``edgepack template android``); see generate.py and docs/android.md."""

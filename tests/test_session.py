@@ -231,3 +231,37 @@ def test_structure_files_are_checked_before_the_engine_sees_them(digits_bundle, 
         bad = _corrupt_copy(digits_bundle, tmp_path / f"{engine}.edgepack", member)
         with Bundle(bad) as b, pytest.raises(edgepack.BundleError, match=f"'{member}' is corrupt"):
             b.artifact_deferred(engine, "fp32")  # raises before returning: nothing was loaded
+
+
+def test_close_while_threads_run_gives_session_closed_not_a_crash(digits_bundle):
+    """issue 14: a Session closed while other threads run raised AttributeError from inside infer()."""
+    import threading
+
+    import edgepack
+
+    img = DEMO.images[0]
+    sess = edgepack.load(digits_bundle, engine="ncnn")
+    errors: list[BaseException] = []
+    started = threading.Barrier(5)
+
+    def worker() -> None:
+        started.wait()
+        for _ in range(200):
+            try:
+                sess.run(img)
+            except edgepack.InputError as e:
+                assert "closed" in str(e)
+                return
+            except BaseException as e:  # noqa: BLE001 - recorded and asserted below
+                errors.append(e)
+                return
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    started.wait()
+    sess.close()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert [t.name for t in sess.inputs]  # still describable after close

@@ -59,6 +59,7 @@ class Session:
         self.task = self.manifest.task
         self.labels = self.manifest.labels
         self._lock = threading.Lock()
+        self._tensors = (list(self._engine.inputs), list(self._engine.outputs))  # still readable after close()
         self._pre = self._post = None
         ins = {t.name: t for t in self._engine.inputs}
         outs = {t.name: t for t in self._engine.outputs}
@@ -78,11 +79,11 @@ class Session:
 
     @property
     def inputs(self):
-        return self._engine.inputs
+        return self._tensors[0]
 
     @property
     def outputs(self):
-        return self._engine.outputs
+        return self._tensors[1]
 
     def run(self, x: Any, color: str = "RGB", raw: bool = False) -> Result:
         """x: uint8 (H, W, 3) array whose channel order is `color` ('RGB' or 'BGR' as OpenCV gives), (H, W)
@@ -99,11 +100,10 @@ class Session:
 
     def infer(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Inference alone on ready tensors ({ONNX input name: array} -> {ONNX output name: array})."""
-        engine = self._engine
-        if engine is None:
-            raise InputError("this Session is closed; load the bundle again with edgepack.load")
-        with self._lock:
-            return engine.run(feeds)
+        with self._lock:  # checked under the lock: close() from another thread cannot slip in between
+            if self._engine is None:
+                raise InputError("this Session is closed; load the bundle again with edgepack.load")
+            return self._engine.run(feeds)
 
     def _raw_feeds(self, x: Any) -> dict[str, np.ndarray]:
         if isinstance(x, dict):

@@ -25,6 +25,7 @@ CASES: list[tuple[str, list[str]]] = [
     ("model path is a directory", ["convert", "{dir}"]),
     ("model file is not ONNX", ["convert", "{dir}/notes.txt"]),
     ("model file is empty", ["convert", "{dir}/empty.onnx"]),
+    ("model with no graph outputs", ["convert", "{dir}/noout.onnx"]),
     ("dynamic input dims without --input-shape", ["convert", "{dir}/dynamic.onnx", "-o", "{dir}/o1"]),
     ("malformed --input-shape", ["convert", "{dir}/dynamic.onnx", "--input-shape", "x=1,3,a"]),
     ("an --input-shape too large to allocate", ["convert", "{dir}/dynamic.onnx", "--input-shape",
@@ -74,6 +75,9 @@ def make_fixtures(d: Path) -> None:
         n.input[:] = ["x" if i == "image" else i for i in n.input]
     onnx.save(m, str(d / "dynamic.onnx"))
     (d / "notes.txt").write_text("not a model\n")
+    g = onnx.helper.make_graph([onnx.helper.make_node("Relu", ["x"], ["y"])], "g",
+                               [onnx.helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1, 3])], [])
+    onnx.save(onnx.helper.make_model(g, opset_imports=[onnx.helper.make_opsetid("", 17)]), str(d / "noout.onnx"))
     (d / "empty.onnx").write_bytes(b"")
     (d / "empty.txt").write_text("")
     (d / "sub").mkdir()

@@ -124,6 +124,9 @@ def convert(model: str | Path, to: str | Iterable[str] = ("ncnn", "mnn"),
     with atomic_dir(out, force=force, protect=[model]) as tmp:
         say("prepare: check, fix shapes, simplify")
         prepared = prepare(model, tmp, input_shapes)
+        if not prepared.outputs:
+            raise ModelError(f"'{model}' declares no graph outputs, so there is nothing to convert or check; "
+                             "re-export it with its outputs (torch.onnx.export output_names=...)")
         feeds = [seeded_inputs(prepared.inputs, seed + i) for i in range(samples)]
         say("reference: ONNX Runtime")
         reference = reference_outputs(prepared, feeds)
@@ -192,8 +195,8 @@ def reference_outputs(prepared: PreparedModel, feeds: list[dict[str, np.ndarray]
     try:
         eng = OnnxRuntimeEngine.load(art)
     except Exception as e:
-        raise ModelError(f"ONNX Runtime cannot load the prepared model ({str(e).splitlines()[0][:300]}); "
-                         "the model uses an op or type ONNX Runtime lacks") from e
+        raise ModelError(f"ONNX Runtime, the reference, cannot load the prepared model "
+                         f"({str(e).splitlines()[0][:300]}); check that the model runs in onnxruntime") from e
     with eng:
         outs = [eng.run(f) for f in feeds]
     bad = sorted({name for o in outs for name, a in o.items()

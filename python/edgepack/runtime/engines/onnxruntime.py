@@ -18,7 +18,7 @@ class OnnxRuntimeEngine(Engine):
         so = ort.SessionOptions()
         so.intra_op_num_threads = threads
         so.inter_op_num_threads = 1
-        so.log_severity_level = 3
+        so.log_severity_level = 4  # fatal only: a load failure is reported once, as an edgepack error
         self._sess = ort.InferenceSession(str(artifact.path("model")), so, providers=["CPUExecutionProvider"])
 
     def _run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

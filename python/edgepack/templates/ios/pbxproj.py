@@ -176,7 +176,8 @@ def write_pbxproj(t: AppTarget) -> str:
         "buildConfigurationList": config_list("project", {"Debug": _project_settings(True),
                                                           "Release": _project_settings(False)}),
         "compatibilityVersion": COMPATIBILITY, "developmentRegion": "en", "hasScannedForEncodings": "0",
-        "knownRegions": ["en", "Base"], "mainGroup": object_id("group:"), "productRefGroup": object_id("group:Products"),
+        "knownRegions": ["en", "Base"], "mainGroup": object_id("group:"),
+        "productRefGroup": object_id("group:Products"),
         "projectDirPath": "", "projectRoot": "", "targets": [target]}
 
     out = ["// !$*UTF8*$!", "{", "\tarchiveVersion = 1;", "\tclasses = {", "\t};",

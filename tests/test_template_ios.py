@@ -298,3 +298,38 @@ def test_cli_one_line_errors_and_refuses_non_empty_dir(bundles, tmp_path):
     r = run_cli("template", "ios", str(bundles["classify"]), "-o", str(tmp_path / "c"), "--engine", "litert")
     assert r.returncode == 0, r.stderr
     assert "pod install" in r.stdout and (tmp_path / "c/Podfile").is_file()
+
+
+def test_host_bridge_refuses_a_bad_config_line(projects, host_runner, tmp_path):
+    project = projects["classify", "litert"][0]
+    cfg = (project / "Model/edgepack_model.cfg").read_text().replace("pre.color RGB", "pre.colour RGB")
+    bad = tmp_path / "Model"
+    shutil.copytree(project / "Model", bad)
+    (bad / "edgepack_model.cfg").write_text(cfg)
+    bgra = _frame("classify")
+    (tmp_path / "frame.bgra").write_bytes(bgra.tobytes())
+    r = subprocess.run([str(host_runner), str(bad / "edgepack_model.cfg"), str(bad), _litert_lib_dir(),
+                        str(tmp_path / "frame.bgra"), "56", "40", str(56 * 4), "0", "0", str(tmp_path / "m")],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1 and "(pre.colour): unknown key" in r.stderr and r.stderr.count("\n") == 1
+
+
+def test_project_cpp_compiles_for_arm64_with_neon(projects):
+    """The project's C++ as Xcode compiles it for an iPhone (arm64, EDGEPACK_WITH_NEON=1: the NEON kernels
+    and the dispatch to them), with Debian's aarch64 cross g++ (syntax and types; the ncnn adapter needs
+    ncnn's headers, so it is left out)."""
+    gxx = shutil.which("aarch64-linux-gnu-g++")
+    if gxx is None:
+        pytest.skip("aarch64-linux-gnu-g++ is not installed (Debian package g++-aarch64-linux-gnu)")
+    proj = projects["segment", "ncnn"][0] / "Edgepack"
+    sources = [p for p in sorted(proj.rglob("*.cpp")) if p.name != "engine_ncnn.cpp"]
+    assert any(p.name.endswith("_neon.cpp") for p in sources)
+    flags = ["-std=c++17", "-fsyntax-only", "-ffp-contract=off", "-DEDGEPACK_WITH_NEON=1", "-Wall", "-Werror",
+             f"-I{proj / 'include'}"]
+
+    def check(src):
+        r = subprocess.run(["nice", gxx, *flags, str(src)], capture_output=True, text=True)
+        assert r.returncode == 0, f"{src}: {r.stderr[-3000:]}"
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(check, sources))

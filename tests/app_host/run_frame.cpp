@@ -2,12 +2,14 @@
 // run_frame CONFIG ENGINE_DIR LITERT_LIB_DIR FRAME.bgra WIDTH HEIGHT STRIDE ROTATE MIRROR MASK_OUT [MODEL]
 // reads a BGRA8888 frame whose rows are STRIDE bytes (padded, as a CVPixelBuffer's), runs the FrameRunner
 // with the LiteRT engine, prints the result as JSON and writes the mask bytes (if any) to MASK_OUT.
-// MODEL replaces the config's model file (to run an ncnn project's config through LiteRT).
+// MODEL replaces the config's model file (to run an ncnn project's config through LiteRT). Built with
+// -DEDGEPACK_HOST_NCNN (and ncnn), an ncnn project's config runs on ncnn itself.
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -37,7 +39,12 @@ int main(int argc, char** argv) {
     frame.image.plane[0] = pixels.data();
     frame.rotate = std::atoi(argv[8]);
     frame.mirror = std::atoi(argv[9]) != 0;
-    edgepack::app::FrameRunner runner(cfg, edgepack::app::make_litert_engine(cfg, dir, 1, argv[3]));
+    std::unique_ptr<edgepack::app::Engine> engine;
+#ifdef EDGEPACK_HOST_NCNN  // a host build linked with an ncnn built from source runs ncnn projects as they are
+    if (cfg.engine == "ncnn" && argc <= 11) engine = edgepack::app::make_ncnn_engine(cfg, dir, 1);
+#endif
+    if (!engine) engine = edgepack::app::make_litert_engine(cfg, dir, 1, argv[3]);
+    edgepack::app::FrameRunner runner(cfg, std::move(engine));
     const auto r = runner.run(frame);
     std::printf("{\"task\": \"%s\", \"engine\": \"%s\", \"class_ids\": [", r.task.c_str(), runner.engine().describe().c_str());
     for (size_t i = 0; i < r.class_ids.size(); ++i) std::printf("%s%d", i ? ", " : "", r.class_ids[i]);

@@ -96,8 +96,8 @@ def _build_settings(o: dict) -> dict:
         "INFOPLIST_KEY_NSCameraUsageDescription": "The camera feeds the on-device model; frames never leave the phone.",
         "INFOPLIST_KEY_UIApplicationSceneManifest_Generation": "YES", "INFOPLIST_KEY_UILaunchScreen_Generation": "YES",
         "INFOPLIST_KEY_UISupportedInterfaceOrientations": "UIInterfaceOrientationPortrait "
-        "UIInterfaceOrientationLandscapeLeft UIInterfaceOrientationLandscapeRight",
-        "IPHONEOS_DEPLOYMENT_TARGET": DEPLOYMENT_TARGET, "SDKROOT": "iphoneos", "TARGETED_DEVICE_FAMILY": "1,2",
+        "UIInterfaceOrientationLandscapeLeft UIInterfaceOrientationLandscapeRight",  # iPhone only (device family 1)
+        "IPHONEOS_DEPLOYMENT_TARGET": DEPLOYMENT_TARGET, "SDKROOT": "iphoneos", "TARGETED_DEVICE_FAMILY": "1",
         "SWIFT_VERSION": "5.0", "SWIFT_OBJC_BRIDGING_HEADER": "App/Bridging-Header.h",
         "CLANG_CXX_LANGUAGE_STANDARD": "c++17", "CLANG_CXX_LIBRARY": "libc++",
         "HEADER_SEARCH_PATHS": ["$(inherited)", "$(PROJECT_DIR)/Edgepack/include"],

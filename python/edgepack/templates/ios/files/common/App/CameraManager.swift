@@ -13,9 +13,9 @@ final class CameraManager: NSObject, AVCaptureVideoDataOutputSampleBufferDelegat
     private(set) var fps: Double = 0
     private(set) var status: String = "starting"
 
-    @ObservationIgnored private let sessionQueue = DispatchQueue(label: "edgepack.session")  // serial
-    @ObservationIgnored private let videoQueue = DispatchQueue(label: "edgepack.video")  // serial
-    @ObservationIgnored private let output = AVCaptureVideoDataOutput()
+    private let sessionQueue = DispatchQueue(label: "edgepack.session")  // serial
+    private let videoQueue = DispatchQueue(label: "edgepack.video")  // serial
+    private let output = AVCaptureVideoDataOutput()
     @ObservationIgnored private var model: EdgepackModel?
     @ObservationIgnored private var coordinator: AVCaptureDevice.RotationCoordinator?
     @ObservationIgnored private var previewObservation: NSKeyValueObservation?

@@ -73,15 +73,15 @@ enum Palette {
     private static func rgb(hue: Double) -> (UInt8, UInt8, UInt8) {
         let h = hue * 6, i = Int(h) % 6, f = h - Double(Int(h))
         let v = 0.95, p = v * 0.15, q = v * (1 - 0.85 * f), t = v * (1 - 0.85 * (1 - f))
-        let (r, g, b): (Double, Double, Double)
+        let c: (Double, Double, Double)
         switch i {
-        case 0: (r, g, b) = (v, t, p)
-        case 1: (r, g, b) = (q, v, p)
-        case 2: (r, g, b) = (p, v, t)
-        case 3: (r, g, b) = (p, q, v)
-        case 4: (r, g, b) = (t, p, v)
-        default: (r, g, b) = (v, p, q)
+        case 0: c = (v, t, p)
+        case 1: c = (q, v, p)
+        case 2: c = (p, v, t)
+        case 3: c = (p, q, v)
+        case 4: c = (t, p, v)
+        default: c = (v, p, q)
         }
-        return (UInt8(r * 255), UInt8(g * 255), UInt8(b * 255))
+        return (UInt8(c.0 * 255), UInt8(c.1 * 255), UInt8(c.2 * 255))
     }
 }

@@ -23,7 +23,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_session_tasks import seg_model, yolo_model
 
 import edgepack
 from conftest import conv_relu_model, run_cli
@@ -31,8 +30,9 @@ from edgepack.errors import InputError
 from edgepack.pack import PackOptions, pack
 from edgepack.templates.ios import generate as ios
 from edgepack.templates.render import write_project
+from test_session_tasks import seg_model, yolo_model
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TASKS = ("classify", "detect", "segment")
 
 
@@ -100,7 +100,7 @@ def host_runner(projects, tmp_path_factory):
     sources = [p for p in sorted(proj.rglob("*.cpp")) if not p.name.endswith("_neon.cpp")
                and p.name != "engine_tflite.cpp"]
     sources += [ROOT / "cpp/src/app/engine_litert.cpp", ROOT / "cpp/src/engines/litert.cpp",
-                ROOT / "tests/app_host/run_frame.cpp"]
+                Path(__file__).parent / "ios_host/run_frame.cpp"]
     build = tmp_path_factory.mktemp("ios_host_build")
     flags = ["-std=c++17", "-O1", "-ffp-contract=off", "-Wall", f"-I{proj / 'include'}", f"-I{ROOT / 'cpp/include'}"]
 

@@ -17,7 +17,7 @@ from edgepack.errors import OutputError
 from edgepack.runtime._fsutil import atomic_dir
 
 _PLACEHOLDER = re.compile(r"\{\{([a-zA-Z_][a-zA-Z0-9_]*)\}\}")
-EXECUTABLE = ("gradlew",)  # written with mode 0755; everything else 0644
+EXECUTABLE = ("gradlew",)  # written with mode 0755, as is any file starting with "#!"; everything else 0644
 
 
 def substitute(text: str, values: Mapping[str, str], where: str = "template") -> str:
@@ -61,6 +61,6 @@ def write_project(files: Mapping[str, bytes], out: str | Path, force: bool = Fal
             dest = tmp / rel
             dest.parent.mkdir(parents=True, exist_ok=True)
             dest.write_bytes(files[rel])
-            mode = 0o755 if dest.name in EXECUTABLE else 0o644
+            mode = 0o755 if dest.name in EXECUTABLE or files[rel].startswith(b"#!") else 0o644
             os.chmod(dest, mode)
     return out

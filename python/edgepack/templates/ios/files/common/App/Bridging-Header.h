@@ -1,0 +1,2 @@
+// Exposes the Objective-C++ bridge (EdgepackBridge.h) to Swift.
+#import "EdgepackBridge.h"

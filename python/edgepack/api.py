@@ -14,6 +14,8 @@ import numpy as np
 from edgepack import __version__
 from edgepack.converters import get_converter, targets
 from edgepack.converters.base import PRECISIONS as FLOAT_PRECISIONS
+from edgepack.converters.base import Converter
+from edgepack.converters.forms import FormOutcome, parse_forms, try_forms
 from edgepack.converters.prepare import PreparedModel, prepare
 from edgepack.errors import Error, InputError, ModelError
 from edgepack.quantize import QuantizeOptions, get_builder
@@ -39,6 +41,8 @@ class ArtifactResult:
     error: str | None = None
     quant: dict | None = None  # int8 only: gate metrics, layers kept in float, calibration source
     target: str = ""  # the --to name when it differs from the engine's (tflite -> litert)
+    form: str | None = None  # the graph form the artifact was converted from (converters/forms.py)
+    form_attempts: list[dict] = field(default_factory=list)  # every form tried, in order
 
     @property
     def ok(self) -> bool:
@@ -54,6 +58,10 @@ class ArtifactResult:
             d["parity"] = self.parity.to_dict()
         if self.quant is not None:
             d["quant"] = self.quant
+        if self.form is not None:
+            d["graph_form"] = self.form
+        if len(self.form_attempts) > 1:
+            d["graph_form_attempts"] = self.form_attempts
         return d
 
 
@@ -95,13 +103,17 @@ def convert(model: str | Path, to: str | Iterable[str] = ("ncnn", "mnn"),
             input_shapes: dict[str, list[int]] | None = None, seed: int = 0, samples: int = 2,
             keep_going: bool = False, force: bool = False, progress: Progress | None = None,
             quant: QuantizeOptions | None = None,
-            converter_options: dict[str, dict] | None = None) -> ConvertResult:
+            converter_options: dict[str, dict] | None = None,
+            graph_forms: str | Iterable[str] | None = None) -> ConvertResult:
     """Convert `model` (ONNX) to every target x precision, run each artifact and ONNX Runtime on the same
     seeded inputs, and write artifacts + convert.json into `out_dir` atomically. A conversion failure raises
     (nothing is written) unless keep_going=True, which records it and keeps the other artifacts.
     int8 needs `quant` (calibration data, optional gate); int8 parity is checked on held-out samples.
-    `converter_options` maps a target to its converter's options, e.g. {"tflite": {"io_layout": "nhwc"}}."""
+    `converter_options` maps a target to its converter's options, e.g. {"tflite": {"io_layout": "nhwc"}}.
+    Each float artifact is converted from the first graph form (converters/forms.py; `graph_forms` restricts
+    and orders them) that converts and passes parity; the form is recorded per artifact."""
     engines = parse_list(to, targets(), "target")
+    order = parse_forms(graph_forms)
     precisions = parse_list(precision, PRECISIONS, "precision")
     samples = check_count(samples, "--samples", 1, 1000)
     seed = check_count(seed, "--seed", 0, 2**32 - 1)
@@ -137,16 +149,20 @@ def convert(model: str | Path, to: str | Iterable[str] = ("ncnn", "mnn"),
         result = ConvertResult(out, str(model), prepared.inputs, prepared.outputs, notes=list(prepared.notes))
         for eng in engines:
             conv = get_converter(eng, opts.get(eng))
-            fp32: Artifact | None = None
+            fp32: FormOutcome | None = None
+            passed_form: str | None = None  # the form that passed for this engine: tried first next time
             for prec in precisions:
                 r = ArtifactResult(conv.engine, prec, target=eng)
                 result.results.append(r)
+                forms = _forms_first(order, passed_form)
                 try:
                     say(f"convert: {conv.engine} {prec}")
                     if prec == "int8":
                         if fp32 is None:
-                            fp32 = conv.convert(prepared, tmp / ".work" / f"{conv.engine}-fp32", "fp32")
-                        g = build_int8(eng, fp32, tmp / f"{conv.engine}-int8", int8, qopts, say)
+                            fp32 = _convert_float(conv, prepared, forms, tmp / ".work" / f"{conv.engine}-fp32",
+                                                  "fp32", reference, feeds, say)
+                        r.form, r.form_attempts = fp32.form, [a.to_dict() for a in fp32.attempts]
+                        g = build_int8(eng, fp32.artifact, tmp / f"{conv.engine}-int8", int8, qopts, say)
                         r.artifact, r.quant = g.artifact, {**g.to_dict(), "calibration": int8.source,
                                                            "calibration_samples": len(int8.calib),
                                                            "eval_samples": len(int8.eval), "gate": qopts.gate}
@@ -155,12 +171,14 @@ def convert(model: str | Path, to: str | Iterable[str] = ("ncnn", "mnn"),
                         if qopts.gate:  # the gate (already passed on these samples) is the int8 criterion
                             r.parity.passed = True
                         continue
-                    r.artifact = conv.convert(prepared, tmp / f"{conv.engine}-{prec}", prec)
+                    outcome = _convert_float(conv, prepared, forms, tmp / f"{conv.engine}-{prec}", prec,
+                                             reference, feeds, say)
+                    r.artifact, r.parity, r.form = outcome.artifact, outcome.check, outcome.form
+                    r.form_attempts = [a.to_dict() for a in outcome.attempts]
                     if prec == "fp32":
-                        fp32 = r.artifact
-                    say(f"parity: {conv.engine} {prec} vs ONNX Runtime")
-                    got = run_in_onnx_layout(r.artifact, feeds)
-                    r.parity = compare(reference, got, prec)
+                        fp32 = outcome
+                    if r.parity.passed and passed_form is None:
+                        passed_form = outcome.form
                 except Error as e:
                     if not keep_going:
                         raise
@@ -173,6 +191,23 @@ def convert(model: str | Path, to: str | Iterable[str] = ("ncnn", "mnn"),
         prepared.path = out / prepared.path.name
         result.prepared = prepared
     return result
+
+
+def _forms_first(order: tuple[str, ...], first: str | None) -> tuple[str, ...]:
+    return order if first is None or first not in order else (first, *(f for f in order if f != first))
+
+
+def _convert_float(conv: Converter, prepared: PreparedModel, forms: tuple[str, ...], out_dir: Path,
+                   precision: str, reference: list[dict[str, np.ndarray]], feeds: list[dict[str, np.ndarray]],
+                   say: Progress) -> FormOutcome:
+    """One float artifact from the first graph form that converts and passes parity against `reference`."""
+    def check(art: Artifact) -> tuple[bool, Parity, float]:
+        say(f"parity: {conv.engine} {precision} vs ONNX Runtime")
+        p = compare(reference, run_in_onnx_layout(art, feeds), precision)
+        cos = p.overall.cosine if p.overall is not None else float("nan")
+        return p.passed, p, cos if np.isfinite(cos) else -2.0
+
+    return try_forms(prepared, forms, out_dir, lambda form, d: conv.convert(form, d, precision), check, say)
 
 
 def run_in_onnx_layout(artifact: Artifact, feeds: list[dict[str, np.ndarray]]) -> list[dict[str, np.ndarray]]:

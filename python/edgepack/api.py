@@ -15,7 +15,7 @@ from edgepack import __version__
 from edgepack.converters import get_converter, targets
 from edgepack.converters.base import PRECISIONS as FLOAT_PRECISIONS
 from edgepack.converters.base import Converter
-from edgepack.converters.forms import FormOutcome, parse_forms, try_forms
+from edgepack.converters.forms import FORMS, FormOutcome, parse_forms, try_forms
 from edgepack.converters.prepare import PreparedModel, prepare
 from edgepack.errors import Error, InputError, ModelError
 from edgepack.quantize import QuantizeOptions, get_builder
@@ -24,10 +24,12 @@ from edgepack.runtime._fsutil import atomic_dir
 from edgepack.runtime.artifact import Artifact, TensorInfo, seeded_inputs, sha256_file
 from edgepack.runtime.engines import get_engine
 from edgepack.runtime.limits import check_count
+from edgepack.runtime.metrics import tolerance_model, within
 from edgepack.verify.parity import Parity, compare, run_artifact_isolated
 
 Progress = Callable[[str], None]
 PRECISIONS = (*FLOAT_PRECISIONS, "int8")
+DATA_LIMIT = 16  # parity samples read from --data / --calib at most
 
 
 @dataclass
@@ -74,6 +76,7 @@ class ConvertResult:
     results: list[ArtifactResult] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     prepared: PreparedModel | None = None
+    parity_inputs: dict = field(default_factory=dict)  # what the float parity checks ran on
 
     @property
     def ok(self) -> bool:
@@ -104,14 +107,18 @@ def convert(model: str | Path, to: str | Iterable[str] = ("ncnn", "mnn"),
             keep_going: bool = False, force: bool = False, progress: Progress | None = None,
             quant: QuantizeOptions | None = None,
             converter_options: dict[str, dict] | None = None,
-            graph_forms: str | Iterable[str] | None = None) -> ConvertResult:
+            graph_forms: str | Iterable[str] | None = None, data: str | Path | None = None,
+            data_limit: int = DATA_LIMIT) -> ConvertResult:
     """Convert `model` (ONNX) to every target x precision, run each artifact and ONNX Runtime on the same
     seeded inputs, and write artifacts + convert.json into `out_dir` atomically. A conversion failure raises
     (nothing is written) unless keep_going=True, which records it and keeps the other artifacts.
     int8 needs `quant` (calibration data, optional gate); int8 parity is checked on held-out samples.
     `converter_options` maps a target to its converter's options, e.g. {"tflite": {"io_layout": "nhwc"}}.
     Each float artifact is converted from the first graph form (converters/forms.py; `graph_forms` restricts
-    and orders them) that converts and passes parity; the form is recorded per artifact."""
+    and orders them) that converts and passes parity; the form is recorded per artifact.
+    Parity inputs: `data` (a folder of images, preprocessed like calibration data, or an .npz of tensors keyed
+    by input name; at most `data_limit` samples), else the calibration data when `quant.calib` is given,
+    else `samples` seeded standard-normal tensors. convert.json records which."""
     engines = parse_list(to, targets(), "target")
     order = parse_forms(graph_forms)
     precisions = parse_list(precision, PRECISIONS, "precision")
@@ -125,6 +132,9 @@ def convert(model: str | Path, to: str | Iterable[str] = ("ncnn", "mnn"),
     for eng in engines:  # parity needs the engine itself, not only its converter: say so before any work
         get_engine(get_converter(eng, opts.get(eng)).engine)
     qopts = quant or QuantizeOptions()
+    for what, path in (("parity", data), ("calibration", qopts.calib)):
+        if path is not None and not Path(path).exists():
+            raise InputError(f"{what} data '{path}' not found; pass a folder of images or an .npz file")
     if "int8" in precisions:
         if qopts.calib is None:
             raise InputError("int8 needs calibration data: pass --calib DIR (images) or --calib FILE.npz "
@@ -139,14 +149,15 @@ def convert(model: str | Path, to: str | Iterable[str] = ("ncnn", "mnn"),
         if not prepared.outputs:
             raise ModelError(f"'{model}' declares no graph outputs, so there is nothing to convert or check; "
                              "re-export it with its outputs (torch.onnx.export output_names=...)")
-        feeds = [seeded_inputs(prepared.inputs, seed + i) for i in range(samples)]
-        say("reference: ONNX Runtime")
+        feeds, parity_inputs = parity_feeds(prepared, data, qopts, seed, samples, data_limit)
+        say(f"reference: ONNX Runtime on {len(feeds)} {parity_inputs['kind']} inputs")
         reference = reference_outputs(prepared, feeds)
         int8 = None
         if "int8" in precisions:
             say("int8: calibration data")
             int8 = load_int8_data(prepared, qopts, lambda ev: reference_outputs(prepared, ev))
-        result = ConvertResult(out, str(model), prepared.inputs, prepared.outputs, notes=list(prepared.notes))
+        result = ConvertResult(out, str(model), prepared.inputs, prepared.outputs, notes=list(prepared.notes),
+                               parity_inputs=parity_inputs)
         for eng in engines:
             conv = get_converter(eng, opts.get(eng))
             fp32: FormOutcome | None = None
@@ -183,6 +194,7 @@ def convert(model: str | Path, to: str | Iterable[str] = ("ncnn", "mnn"),
                     if not keep_going:
                         raise
                     r.error = str(e)
+            _fp32_not_stricter_than_fp16(result.results[-len(precisions):], result.notes)
         shutil.rmtree(tmp / ".work", ignore_errors=True)
         write_convert_json(tmp / "convert.json", result, prepared, seed, samples)
         for r in result.results:
@@ -191,6 +203,48 @@ def convert(model: str | Path, to: str | Iterable[str] = ("ncnn", "mnn"),
         prepared.path = out / prepared.path.name
         result.prepared = prepared
     return result
+
+
+def parity_feeds(prepared: PreparedModel, data: str | Path | None, quant: QuantizeOptions, seed: int,
+                 samples: int, limit: int = DATA_LIMIT) -> tuple[list[dict[str, np.ndarray]], dict]:
+    """The float parity inputs and their description: --data, else --calib, else seeded normal tensors.
+    Image folders go through the calibration preprocessing (quant.preprocess: mean/std/colour/resize)."""
+    from edgepack.quantize.calib import load_samples
+
+    source, kind = (data, "data") if data is not None else (quant.calib, "calibration data")
+    if source is None:
+        return ([seeded_inputs(prepared.inputs, seed + i) for i in range(samples)],
+                {"kind": "seeded standard normal", "seed": seed, "samples": samples})
+    feeds = load_samples(source, prepared.inputs, quant.preprocess, limit, "parity" if kind == "data" else kind)
+    desc = {"kind": kind, "source": str(source), "samples": len(feeds),
+            "format": "images" if Path(source).is_dir() else "npz"}
+    if Path(source).is_dir() and quant.preprocess:
+        pre = quant.preprocess
+        desc["preprocess"] = dict(pre) if isinstance(pre, dict) else (pre.to_dict() if hasattr(pre, "to_dict")
+                                                                      else str(pre))
+    return feeds, desc
+
+
+def describe_parity_inputs(d: dict) -> str:
+    """One line for the terminal: what the parity checks ran on."""
+    if d.get("kind", "seeded standard normal") == "seeded standard normal":
+        return (f"{d.get('samples', 2)} seeded standard-normal tensors (seed {d.get('seed', 0)}); pass --data for "
+                "real inputs")
+    return f"{d['samples']} samples of {d['kind']} {d['source']} ({d.get('format', '')})"
+
+
+def _fp32_not_stricter_than_fp16(results: list[ArtifactResult], notes: list[str]) -> None:
+    """An fp32 artifact whose errors are within those of the same engine's passing fp16 artifact passes:
+    fp32 is never stricter in effect than fp16 on the same output (runtime/metrics.py)."""
+    fp32 = next((r for r in results if r.precision == "fp32" and r.parity is not None), None)
+    fp16 = next((r for r in results if r.precision == "fp16" and r.ok), None)
+    if fp32 is None or fp16 is None or fp32.parity.passed:
+        return
+    if within(fp32.parity.overall, fp16.parity.overall):
+        fp32.parity.passed = True
+        fp32.parity.note = "fp32 error within the passing fp16 artifact's"
+        notes.append(f"{fp32.engine} fp32 passes: its errors are within those of {fp32.engine} fp16, which passed "
+                     "(fp32 is never held stricter than fp16)")
 
 
 def _forms_first(order: tuple[str, ...], first: str | None) -> tuple[str, ...]:
@@ -250,7 +304,10 @@ def write_convert_json(path: Path, result: ConvertResult, prepared: PreparedMode
         "prepared": {"file": prepared.path.name, "opset": prepared.opset, "simplified": prepared.simplified},
         "inputs": [vars(t) for t in prepared.inputs],
         "outputs": [vars(t) for t in prepared.outputs],
-        "parity_inputs": {"kind": "seeded standard normal", "seed": seed, "samples": samples},
+        "parity_inputs": result.parity_inputs or {"kind": "seeded standard normal", "seed": seed,
+                                                  "samples": samples},
+        "tolerance": tolerance_model(),
+        "graph_forms": {"order": list(FORMS)},
         "host": {"machine": platform.machine(), "system": platform.system(), "python": platform.python_version()},
         "notes": result.notes,
         "artifacts": [r.to_dict() for r in result.results],

@@ -228,7 +228,7 @@ def parity_feeds(prepared: PreparedModel, data: str | Path | None, quant: Quanti
 def describe_parity_inputs(d: dict) -> str:
     """One line for the terminal: what the parity checks ran on."""
     if d.get("kind", "seeded standard normal") == "seeded standard normal":
-        return (f"{d.get('samples', 2)} seeded standard-normal tensors (seed {d.get('seed', 0)}); pass --data for "
+        return (f"{d.get('samples', 2)} seeded standard-normal tensors (seed {d.get('seed', 0)}); use --data for "
                 "real inputs")
     return f"{d['samples']} samples of {d['kind']} {d['source']} ({d.get('format', '')})"
 

@@ -9,10 +9,11 @@ import numpy as np
 # The tolerance model (docs/parity.md). An artifact's output agrees with the reference when
 #  1. its cosine similarity is >= TOLERANCE[precision] (a whole-output check: a wrong layer or layout), and
 #  2. at most MAX_MISMATCH[precision] of its elements mismatch, an element mismatching when
-#         |got - ref| > atol + RTOL * |ref|,   atol = max(FLOOR, SCALE_FRACTION * rms(ref)).
+#         |got - ref| > atol + RTOL * |ref|,   atol = max(FLOOR, SCALE_FRACTION * scale(ref)),
 # or, whatever the cosine, no element is off by more than FLOOR[precision].
-# rms(ref) is the reference's own scale (its root mean square over all elements and samples, not its peak):
-# a mostly-zero output with a few peaks gets a small atol, a large-valued output a large one. FLOOR is an
+# scale(ref) is the reference's own scale: the root mean square of its values over all elements and samples
+# without the top 1 % of magnitudes (not its peak): a mostly-zero output with a few peaks gets a small atol,
+# a large-valued output a large one, one huge value does not loosen every other element. FLOOR is an
 # absolute error float32 rounding on O(1)-scale intermediate values never reaches (float32 eps is 1.2e-7;
 # measured fp32 engine errors on the zoo and PP-OCRv4 stay below 1e-6): without it a detector whose output
 # on noise is almost all zeros (rms 2e-6) failed fp32 on 1.4e-7 of rounding. The element check exists for
@@ -39,11 +40,22 @@ class Agreement:
     max_abs: float
     mean_abs: float
     mismatch: float = 0.0  # fraction of elements outside the element tolerance
-    atol: float = 0.0      # the absolute part of that tolerance: max(FLOOR, SCALE_FRACTION * rms(ref))
+    atol: float = 0.0      # the absolute part of that tolerance: max(FLOOR, SCALE_FRACTION * scale(ref))
 
     def to_dict(self) -> dict:
         return {"cosine": self.cosine, "max_abs": self.max_abs, "mean_abs": self.mean_abs,
                 "mismatch": self.mismatch, "atol": self.atol}
+
+
+def scale(ref: np.ndarray, trim: float = 0.01) -> float:
+    """The reference's own scale: the rms of its values without the largest `trim` fraction of magnitudes,
+    so a few peaks do not set the tolerance of every other element (nor does one huge value)."""
+    m = np.abs(np.asarray(ref, dtype=np.float64).ravel())
+    if m.size == 0:
+        return 0.0
+    k = min(m.size - 1, int((1.0 - trim) * m.size))
+    kept = m[m <= np.partition(m, k)[k]]
+    return float(np.sqrt(np.mean(kept * kept)))
 
 
 def agreement(ref: np.ndarray, got: np.ndarray, precision: str = "fp32") -> Agreement:
@@ -65,7 +77,7 @@ def agreement(ref: np.ndarray, got: np.ndarray, precision: str = "fp32") -> Agre
             return Agreement(1.0, 0.0, 0.0)
     diff = np.abs(a - b)
     p = precision if precision in TOLERANCE else "int8"
-    atol = max(FLOOR[p], SCALE_FRACTION[p] * float(np.sqrt(np.mean(a * a))))
+    atol = max(FLOOR[p], SCALE_FRACTION[p] * scale(a))
     na, nb = np.linalg.norm(a), np.linalg.norm(b)
     if na == 0.0 or nb == 0.0:
         cos = 1.0 if diff.max() <= FLOOR[p] else 0.0
@@ -95,6 +107,7 @@ def passes(a: Agreement, precision: str) -> bool:
 
 
 def within(a: Agreement, b: Agreement) -> bool:
-    """`a`'s errors are no larger than `b`'s on every measure (cosine, max, mean error, mismatch fraction)."""
+    """`a`'s errors are no larger than `b`'s: cosine, max and mean absolute error (the mismatch fractions are
+    counted against each precision's own tolerance, so they do not compare)."""
     return bool(np.isfinite(a.cosine) and np.isfinite(b.cosine) and a.cosine >= b.cosine and a.max_abs <= b.max_abs
-                and a.mean_abs <= b.mean_abs and a.mismatch <= b.mismatch)
+                and a.mean_abs <= b.mean_abs)

@@ -60,8 +60,12 @@ def form_model(prepared: PreparedModel, name: str) -> PreparedModel:
         if name == "slim-noshape":
             import onnxslim
 
-            model = onnxslim.slim(model, no_shape_infer=True)
-            onnx.checker.check_model(model)
+            try:
+                model = onnxslim.slim(model, no_shape_infer=True)
+                onnx.checker.check_model(model)
+            except Exception as e:  # onnxslim's own errors: this form is then the fixed one
+                log.info("onnxslim without shape inference failed (%s); using the fixed graph", e)
+                return form_model(prepared, "fixed")
         save_onnx(model, path)
     return dataclasses.replace(prepared, path=path, form=name,
                                slim_path=prepared.slim_path or (prepared.path if prepared.form == "slim" else None))
@@ -98,13 +102,17 @@ def try_forms(prepared: PreparedModel, order: Sequence[str], out_dir: Path,
     attempts: list[Attempt] = []
     candidates: list[tuple[float, int, str, object, object, Path]] = []  # converted, parity failed
     first_error: Error | None = None
+    tried: set[Path] = set()
     try:
         for i, name in enumerate(order):
+            form = form_model(prepared, name)
+            if form.path in tried:  # e.g. onnxslim failed: "slim-noshape" is the "fixed" file
+                continue
+            tried.add(form.path)
             if i:
                 say(f"retry: {name} graph ({FORMS[name]})")
             shutil.rmtree(out_dir, ignore_errors=True)
             try:
-                form = form_model(prepared, name)
                 art = convert(form, out_dir)
                 passed, details, score = check(art)
             except EngineUnavailableError:

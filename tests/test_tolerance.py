@@ -140,3 +140,20 @@ def test_ppocrv4_det_fp32_passes_on_every_engine(tmp_path):
     for r in res.results:
         assert r.ok, (r.engine, r.form, r.parity.overall)
         assert r.form == "slim"  # passing on the first form: no retry was needed
+
+
+def test_convert_passes_fp32_within_a_passing_fp16_of_the_same_engine():
+    from edgepack.api import ArtifactResult, _fp32_not_stricter_than_fp16
+
+    rng = np.random.default_rng(2)
+    ref = [{"y": rng.standard_normal(4000)}]
+    noise = rng.standard_normal(4000)
+    r32 = ArtifactResult("mnn", "fp32", parity=compare(ref, [{"y": ref[0]["y"] + 2e-3 * noise}], "fp32"))
+    r16 = ArtifactResult("mnn", "fp16", parity=compare(ref, [{"y": ref[0]["y"] + 3e-3 * noise}], "fp16"))
+    assert not r32.parity.passed and r16.ok
+    notes: list[str] = []
+    _fp32_not_stricter_than_fp16([r32, r16], notes)
+    assert r32.ok and "within" in r32.parity.note and notes
+    worse = ArtifactResult("mnn", "fp32", parity=compare(ref, [{"y": ref[0]["y"] + 5e-3 * noise}], "fp32"))
+    _fp32_not_stricter_than_fp16([worse, r16], [])
+    assert not worse.ok

@@ -142,8 +142,10 @@ def test_not_a_bundle(tmp_path):
 
 def test_pack_refuses_bad_options_before_work(tmp_path, conv_model):
     out = tmp_path / "m.edgepack"
-    with pytest.raises(InputError, match="--calib is only used for int8"):
-        pack(conv_model, out, PackOptions(), precision="fp32", calib=tmp_path)
+    with pytest.raises(InputError, match="calibration data '.*missing' not found"):  # without int8: parity inputs
+        pack(conv_model, out, PackOptions(), precision="fp32", calib=tmp_path / "missing")
+    with pytest.raises(InputError, match="parity data '.*missing' not found"):
+        pack(conv_model, out, PackOptions(), precision="fp32", data=tmp_path / "missing")
     with pytest.raises(InputError, match="int8 needs calibration data"):
         pack(conv_model, out, PackOptions(), precision="fp32,int8")
     with pytest.raises(InputError, match="unknown task"):

@@ -31,6 +31,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from zoo_sequence import MODELS as SEQUENCE_MODELS  # noqa: E402
+
 SEED = 1234
 OPSET = 17
 REPO = Path(__file__).resolve().parents[1]
@@ -288,7 +291,10 @@ ZOO: dict[str, tuple[type[nn.Module], dict[str, list[int]], list[str]]] = {
     "convtranspose_bilinear": (SegNetTiny, {"image": [1, 3, 48, 48]}, ["mask"]),
     "layernorm_attention": (TransformerBlock, {"tokens": [1, 16, 32]}, ["output"]),
     "lstm": (LSTMClassifier, {"sequence": [1, 8, 16]}, ["output"]),
+    **SEQUENCE_MODELS,
 }
+# exported with torch.onnx.export's own opset (what a user gets by default), not the zoo's OPSET
+DEFAULT_OPSET_MODELS = set(SEQUENCE_MODELS)
 
 
 def randomize_norm_stats(model: nn.Module, gen: torch.Generator) -> None:
@@ -318,7 +324,7 @@ def export_model(name: str, out_dir: Path) -> Path:
     args = tuple(torch.zeros(shape) for shape in inputs.values())
     path = out_dir / f"{name}.onnx"
     torch.onnx.export(
-        model, args, str(path), opset_version=OPSET, dynamo=False,
+        model, args, str(path), opset_version=None if name in DEFAULT_OPSET_MODELS else OPSET, dynamo=False,
         input_names=list(inputs), output_names=outputs, do_constant_folding=True,
     )
     proto = onnx.load(str(path))

@@ -18,7 +18,7 @@ from edgepack.runtime.artifact import Artifact, TensorInfo, seeded_inputs, sha25
 from edgepack.runtime.bench.measure import bench_artifact
 from edgepack.runtime.bundle.manifest import FORMAT, SCHEMA_VERSION
 from edgepack.runtime.bundle.writer import write_bundle
-from edgepack.runtime.metrics import TOLERANCE
+from edgepack.runtime.metrics import TOLERANCE, tolerance_model
 from edgepack.runtime.pipeline.spec import TASKS, PostprocessSpec, PreprocessSpec
 
 Progress = Callable[[str], None]
@@ -86,10 +86,9 @@ def check_precisions(precision: str | Sequence[str]) -> list[str]:
     return parse_list(precision, PRECISIONS, "precision")
 
 
-def _quant_options(opt: PackOptions, calib: str | Path | None, precisions: list[str]):
-    """int8 calibration sees the bundle's preprocessing: the same mean/std/colour/resize as the manifest."""
-    if "int8" not in precisions:
-        return None
+def _quant_options(opt: PackOptions, calib: str | Path | None):
+    """Calibration and parity images see the bundle's preprocessing: the same mean/std/colour/resize as the
+    manifest."""
     from edgepack.quantize import QuantizeOptions
 
     return QuantizeOptions(calib=calib, preprocess=_pre_kwargs(opt))
@@ -98,7 +97,8 @@ def _quant_options(opt: PackOptions, calib: str | Path | None, precisions: list[
 def pack(model: str | Path, out: str | Path, options: PackOptions | None = None,
          to: str | Sequence[str] = ("ncnn", "mnn"), precision: str | Sequence[str] = ("fp32",),
          calib: str | Path | None = None, input_shapes: dict[str, list[int]] | None = None,
-         bench_runs: int = 20, threads: Sequence[int] = (1,), keep_going: bool = False, force: bool = False,
+         data: str | Path | None = None, bench_runs: int = 20, threads: Sequence[int] = (1,),
+         keep_going: bool = False, force: bool = False,
          progress: Progress | None = None) -> PackResult:
     """Build a bundle from an ONNX model. Raises edgepack errors for user mistakes before any work where it
     can (task, labels, targets, precisions, output path)."""
@@ -108,15 +108,16 @@ def pack(model: str | Path, out: str | Path, options: PackOptions | None = None,
         raise InputError(f"unknown task '{opt.task}'; choose from {', '.join(TASKS)}")
     engines = parse_list(to, targets(), "target")
     precisions = check_precisions(precision)
-    if calib is not None and "int8" not in precisions:
-        raise InputError("--calib is only used for int8; add int8 to --precision or drop --calib")
+    for what, path in (("parity", data), ("calibration", calib)):
+        if path is not None and not Path(path).exists():
+            raise InputError(f"{what} data '{path}' not found; pass a folder of images or an .npz file")
     out = Path(out).absolute()
     if out.exists() and (out.is_dir() or not force):
         raise InputError(f"output '{out}' already exists; pass --force to replace it or choose another -o")
     with private_tempdir("pack") as tmp:
         res = convert(model, to=engines, precision=precisions, out_dir=Path(tmp) / "convert",
                       input_shapes=input_shapes, keep_going=keep_going, progress=say,
-                      quant=_quant_options(opt, calib, precisions))
+                      quant=_quant_options(opt, calib), data=data)
         pre, post = _specs(opt, res)
         _check_decodable(opt.task, post, res.outputs)
         _check_labels(opt, post, res.outputs)
@@ -152,9 +153,9 @@ def pack(model: str | Path, out: str | Path, options: PackOptions | None = None,
             "postprocess": post.to_dict(),
             "labels": opt.labels,
             "artifacts": entries,
-            "verification": {"reference": "onnxruntime", "inputs": {"kind": "seeded standard normal", "seed": 0,
-                                                                    "samples": 2},
-                             "tolerance": {p: TOLERANCE[p] for p in precisions}},
+            "verification": {"reference": "onnxruntime", "inputs": res.parity_inputs,
+                             "tolerance": {p: TOLERANCE[p] for p in precisions},
+                             "tolerance_model": {p: m for p, m in tolerance_model().items() if p in precisions}},
             "benchmarks": [b.to_dict() for b in benches],
         }
         path = write_bundle(out, manifest, files, force=force)
@@ -250,7 +251,7 @@ def _artifact_entry(r, files: dict[str, Path]) -> dict:
     return {"engine": art.engine, "precision": art.precision, "files": rel,
             "sha256": {rel[role]: art.sha256[name] for role, name in art.files.items()},
             "size_bytes": art.size_bytes, "converter": art.converter, "converter_version": art.converter_version,
-            "convert_seconds": round(art.convert_seconds, 3),
+            "convert_seconds": round(art.convert_seconds, 3), **({"graph_form": r.form} if r.form else {}),
             "inputs": [vars(t) for t in art.inputs], "outputs": [vars(t) for t in art.outputs],
             "verification": verification}
 

@@ -15,6 +15,9 @@ import click
 @click.option("-o", "--output", "output", default=None, help="Output directory [default: ./<model>_edgepack].")
 @click.option("--seed", default=0, show_default=True, help="Seed of the parity-check inputs.")
 @click.option("--samples", default=2, show_default=True, help="Number of seeded inputs for the parity check.")
+@click.option("--data", default=None, metavar="DIR|FILE.npz",
+              help="Parity inputs: images (through --mean/--std/--color/--resize) or an .npz of tensors keyed by "
+                   "input name [default: --calib, else seeded noise].")
 @click.option("--keep-going", is_flag=True, help="Keep the artifacts that converted when another fails.")
 @click.option("--force", is_flag=True, help="Replace the output directory if it exists.")
 @click.option("--calib", default=None, metavar="DIR|FILE.npz",
@@ -40,14 +43,14 @@ import click
               help="Image-classifier metadata for MediaPipe Tasks: JSON with mean, std (per channel, 0-255 "
                    "scale), labels, optional input/output names.")
 def convert(model: str, to: str, precision: str, input_shape: tuple[str, ...], output: str | None, seed: int,
-            samples: int, keep_going: bool, force: bool, calib: str | None, eval_data: str | None,
+            samples: int, data: str | None, keep_going: bool, force: bool, calib: str | None, eval_data: str | None,
             gate: str | None, observer: str, mean: str | None, std: str | None, color: str | None, resize: str,
             calib_limit: int, mnn_weight_only: bool, litert_int8_io: bool, litert_io_layout: str,
             litert_metadata: str | None) -> int:
     """Convert MODEL (.onnx) and check every artifact against ONNX Runtime."""
     from rich.markup import escape
 
-    from edgepack.api import PRECISIONS, parse_list
+    from edgepack.api import PRECISIONS, describe_parity_inputs, parse_list
     from edgepack.api import convert as run_convert
     from edgepack.cli.ui import convert_table, err, out, steps
     from edgepack.converters import targets
@@ -62,9 +65,11 @@ def convert(model: str, to: str, precision: str, input_shape: tuple[str, ...], o
     with steps(2 + 2 * n, "convert") as advance:
         result = run_convert(model, to=to, precision=precision, out_dir=output, input_shapes=shapes, seed=seed,
                              samples=samples, keep_going=keep_going, force=force, progress=advance, quant=quant,
+                             data=data,
                              converter_options={"tflite": litert_options(litert_io_layout, litert_metadata)}
                              if "tflite" in parse_list(to, targets(), "target") else None)
     out.print(convert_table(result))
+    out.print(f"parity inputs: {describe_parity_inputs(result.parity_inputs)}")
     for r in result.results:
         if r.error:
             err.print(f"[red]{r.engine} {r.precision}:[/red] {escape(r.error)}", soft_wrap=True)

@@ -58,7 +58,11 @@ def _post_fields(task: str, given: dict) -> dict:
 @click.option("--class-agnostic", is_flag=True, help="detect: NMS across classes.")
 @click.option("--to", "to", default="ncnn,mnn", show_default=True, help="Targets, comma-separated.")
 @click.option("--precision", default="fp32,fp16", show_default=True, help="fp32, fp16, int8 (comma-separated).")
-@click.option("--calib", default=None, help="int8: directory of calibration images.")
+@click.option("--calib", default=None, help="int8: directory of calibration images (also the parity inputs "
+                                            "when --data is not given).")
+@click.option("--data", default=None, metavar="DIR|FILE.npz",
+              help="Parity inputs: images (through the bundle's preprocessing) or an .npz of tensors keyed by "
+                   "input name [default: --calib, else seeded noise].")
 @click.option("--input-shape", "input_shape", multiple=True, metavar="NAME=1,3,224,224", help="Fix dynamic dims.")
 @click.option("--name", default=None, help="Model name [default: the file name].")
 @click.option("--model-version", default="1", show_default=True)
@@ -68,12 +72,12 @@ def _post_fields(task: str, given: dict) -> dict:
 @click.option("--keep-going", is_flag=True, help="Keep the artifacts that converted when another fails.")
 @click.option("--force", is_flag=True, help="Replace the output bundle if it exists.")
 def pack(model, task, labels_file, mean, std, color, resize, pad_value, crop_fraction, input_name, output_name,
-         to, precision, calib, input_shape, name, model_version, bench_runs, threads, output, keep_going, force,
+         to, precision, calib, data, input_shape, name, model_version, bench_runs, threads, output, keep_going, force,
          **post_opts) -> int:
     """Convert MODEL (.onnx), verify, bench and pack everything into one .edgepack bundle."""
     from rich.markup import escape
 
-    from edgepack.api import parse_list
+    from edgepack.api import describe_parity_inputs, parse_list
     from edgepack.cli.ui import err, out, pack_table, steps
     from edgepack.converters import targets
     from edgepack.converters.prepare import parse_input_shapes
@@ -89,10 +93,11 @@ def pack(model, task, labels_file, mean, std, color, resize, pad_value, crop_fra
     n = len(parse_list(to, targets(), "target")) * len(check_precisions(precision))
     out_path = output or f"{Path(model).stem}.edgepack"
     with steps(3 + n * (2 + len(thread_list)), "pack") as advance:
-        res = run_pack(model, out_path, opts, to=to, precision=precision, calib=calib,
+        res = run_pack(model, out_path, opts, to=to, precision=precision, calib=calib, data=data,
                        input_shapes=parse_input_shapes(input_shape), bench_runs=bench_runs, threads=thread_list,
                        keep_going=keep_going, force=force, progress=advance)
     out.print(pack_table(res))
+    out.print(f"parity inputs: {describe_parity_inputs(res.convert.parity_inputs)}")
     for r in res.convert.results:
         if r.error:
             err.print(f"[red]{r.engine} {r.precision}:[/red] {escape(r.error)}", soft_wrap=True)

@@ -104,9 +104,21 @@ def _blob_names(graph: ParamFile) -> tuple[list[str], list[str]]:
     return ins, outs
 
 
+# ncnn's recurrent layers read their weights from the .bin (param 1 = weight_data_size); pnnx writes them
+# without it, weights arriving as MemoryData inputs, when it did not match the exporter's pattern, and ncnn
+# then refuses to load the .param ("layer load_param ... failed").
+_RECURRENT = {"LSTM", "GRU", "RNN"}
+
+
 def _check_layers(graph: ParamFile, prepared: PreparedModel) -> None:
     import ncnn
 
+    for ly in graph.layers:
+        if ly.type in _RECURRENT and not ly.get(1, 0):
+            node = _onnx_node_for(prepared, ly.type, ly.name)
+            raise UnsupportedOpError("ncnn", node[1] if node else ly.type, node[0] if node else ly.name,
+                                     f"pnnx wrote this {ly.type} with its weights as {len(ly.bottoms) - 1} "
+                                     "separate inputs, a form ncnn's layer cannot load")
     for typ, name in ((ly.type, ly.name) for ly in graph.layers):
         # layer_to_index knows every layer name ncnn has ever had; create_layer says whether this build has it
         if ncnn.create_layer(typ) is None:

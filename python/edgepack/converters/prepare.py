@@ -26,6 +26,14 @@ class PreparedModel:
     opset: int
     simplified: bool = True
     notes: list[str] = field(default_factory=list)
+    form: str = "slim"  # which graph form `path` holds (converters/forms.py)
+    input_shapes: dict[str, list[int]] = field(default_factory=dict)  # as given to prepare
+    slim_path: Path | None = None  # the "slim" form, when `path` holds another one
+
+    @property
+    def forms_dir(self) -> Path:
+        """Where the other graph forms are written (inside the work directory's scratch area)."""
+        return (self.slim_path or self.path).parent / ".work" / "forms"
 
     @property
     def op_types(self) -> set[str]:
@@ -95,13 +103,28 @@ def prepare(model_path: str | Path, work_dir: str | Path,
             log.warning(notes[-1])
     model = onnx.shape_inference.infer_shapes(model, data_prop=True)
     out = Path(work_dir) / "model.onnx"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    large = model.ByteSize() > 1_900_000_000
-    onnx.save(model, str(out), save_as_external_data=large, location="model.onnx.data" if large else None)
+    save_onnx(model, out)
     opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 0)
     inputs = [TensorInfo(i.name, _static_dims(i), _dtype(i)) for i in _graph_inputs(model)]
     outputs = _output_infos(out, model, inputs)
-    return PreparedModel(out, str(model_path), inputs, outputs, opset, simplified, notes)
+    return PreparedModel(out, str(model_path), inputs, outputs, opset, simplified, notes,
+                         input_shapes=dict(input_shapes or {}))
+
+
+def fix_shapes_only(model_path: str | Path, input_shapes: dict[str, list[int]] | None):
+    """The user's model with only its input shapes fixed: the graph form closest to their own file."""
+    model = load_onnx(model_path)
+    _fix_input_shapes(model, input_shapes or {})
+    return model
+
+
+def save_onnx(model, path: Path) -> None:
+    """Save, with external data beside it when the model is past protobuf's 2 GB limit."""
+    import onnx
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    large = model.ByteSize() > 1_900_000_000
+    onnx.save(model, str(path), save_as_external_data=large, location=f"{path.name}.data" if large else None)
 
 
 

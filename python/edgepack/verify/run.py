@@ -16,21 +16,24 @@ from edgepack.converters.prepare import PreparedModel
 from edgepack.errors import Error, InputError
 from edgepack.runtime._isolate import call_isolated
 from edgepack.runtime.artifact import Artifact, load_artifacts, seeded_inputs
-from edgepack.runtime.metrics import TOLERANCE, agreement
+from edgepack.runtime.metrics import TOLERANCE, agreement, passes, tolerance_model
 from edgepack.verify.diagnose import first_divergence
 from edgepack.verify.parity import run_artifact_isolated
 
 Feeds = list[dict[str, np.ndarray]]
 
 
-def output_metrics(ref: Feeds, got: Feeds) -> dict[str, dict]:
+def output_metrics(ref: Feeds, got: Feeds, precision: str = "fp32") -> dict[str, dict]:
+    """Per output: the tolerance model's agreement at `precision` (runtime/metrics.py) and its verdict,
+    mean relative error, top-1/top-5 agreement for classifier outputs."""
     out = {}
     for name in ref[0]:
         r = np.stack([np.asarray(s[name], np.float64) for s in ref])
         g = np.stack([np.asarray(s[name], np.float64) for s in got])
-        a = agreement(r, g)
+        a = agreement(r, g, precision)
         rel = float(np.mean(np.abs(g - r)) / max(float(np.mean(np.abs(r))), 1e-12))
-        m = {"cosine": a.cosine, "max_abs": a.max_abs, "mean_rel": rel}
+        m = {"cosine": a.cosine, "max_abs": a.max_abs, "mean_rel": rel, "mismatch": a.mismatch,
+             "pass": passes(a, precision)}
         if r.ndim == 3 and r.shape[1] == 1 and r.shape[2] >= 2:  # [samples, 1, classes]: a classifier
             rr, gg = r[:, 0], g[:, 0]
             m["top1"] = float(np.mean(rr.argmax(1) == gg.argmax(1)))
@@ -73,9 +76,8 @@ def verify(out_dir: str | Path, data: str | Path | None = None, vulkan: bool = T
         say(f"verify: {art.engine} {art.precision}")
         row = {"engine": art.engine, "precision": art.precision, "device": "cpu", "dir": Path(art.directory).name}
         try:
-            row["outputs"] = output_metrics(ref, run_artifact_isolated(art, feeds))
-            row["ok"] = all(np.isfinite(m["cosine"]) and m["cosine"] >= TOLERANCE.get(art.precision, 0.99)
-                            for m in row["outputs"].values())
+            row["outputs"] = output_metrics(ref, run_artifact_isolated(art, feeds), art.precision)
+            row["ok"] = all(m["pass"] for m in row["outputs"].values())
         except Error as e:
             row.update(ok=False, error=str(e))
         rows.append(row)
@@ -90,7 +92,8 @@ def verify(out_dir: str | Path, data: str | Path | None = None, vulkan: bool = T
     elif ncnn8 is None:
         notes.append("no ncnn int8 artifact: per-layer diagnosis skipped")
     return {"schema": "edgepack.verify/1", "dir": str(d), "inputs": kind, "samples": len(feeds),
-            "tolerance": TOLERANCE, "artifacts": rows, "ncnn_int8_layers": diag, "notes": notes,
+            "tolerance": TOLERANCE, "tolerance_model": tolerance_model(), "artifacts": rows,
+            "ncnn_int8_layers": diag, "notes": notes,
             "ok": all(r.get("ok", False) for r in rows)}
 
 
@@ -117,10 +120,9 @@ def _vulkan_rows(artifacts: list[Artifact], feeds: Feeds, vulkan: bool, say, not
         try:
             cpu = run_artifact_isolated(art, feeds)
             gpu = run_artifact_isolated(art, feeds, device="vulkan")
-            row["outputs"] = output_metrics(cpu, gpu)
             # the GPU path stores fp16 by default: hold it to the fp16 tolerance against the CPU run
-            row["ok"] = all(np.isfinite(m["cosine"]) and m["cosine"] >= TOLERANCE["fp16"]
-                            for m in row["outputs"].values())
+            row["outputs"] = output_metrics(cpu, gpu, "fp16")
+            row["ok"] = all(m["pass"] for m in row["outputs"].values())
             row["vs"] = "ncnn cpu"
         except Error as e:
             row.update(ok=False, error=str(e))

@@ -25,7 +25,7 @@ def conv(ctx: Context, node) -> None:
     x, padding = padding_mode(ctx, ctx.t(node.inputs[0]), pads, [h, wd], [kh, kw], s, d)
     common = dict(padding=padding, strideH=s[0], strideW=s[1], dilationHFactor=d[0], dilationWFactor=d[1])
     out = ctx.out()
-    depthwise = group == c and cg == 1
+    depthwise = group == c and cg == 1 and group > 1  # group 1 on 1 channel is an ordinary conv
     if w is None:  # weights computed at run time: OIHW -> OHWI (depthwise: 1HWO) by a TRANSPOSE
         if group != 1 and not depthwise:
             raise ctx.unsupported("grouped convolution with run-time weights")

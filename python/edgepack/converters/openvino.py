@@ -36,10 +36,16 @@ def convert_in_child(onnx_path: str, xml_path: str, fp16: bool) -> dict[str, lis
     try:
         model = ov.convert_model(onnx_path)
     except Exception as e:  # OpConversionFailure, GeneralFailure...: the text names the ops
-        raise ConversionError(f"openvino: {type(e).__name__}: {e}") from None
+        raise ConversionError(f"openvino: {_readable(str(e))}\n{e}") from None
     ov.save_model(model, xml_path, compress_to_fp16=fp16)
     return {"inputs": [sorted(p.get_names()) for p in model.inputs],
             "outputs": [sorted(p.get_names()) for p in model.outputs]}
+
+
+def _readable(text: str) -> str:
+    """OpenVINO's message without its "Check 'false' failed at <source file>" lines, on one line."""
+    keep = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("Check '")]
+    return " ".join(keep)[:400] or "conversion failed without a message"
 
 
 class OpenVinoConverter(Converter):
@@ -63,7 +69,7 @@ class OpenVinoConverter(Converter):
             names = call_isolated(convert_in_child, str(prepared.path), str(xml), precision == "fp16",
                                   what="OpenVINO converter")
         except ConversionError as e:
-            raise unsupported_op(str(e), prepared) or e from None
+            raise unsupported_op(str(e), prepared) or ConversionError(str(e).splitlines()[0]) from None
         seconds = time.perf_counter() - t0
         if not xml.exists() or not (out_dir / FILES["bin"]).exists():
             raise ConversionError("openvino: the converter wrote no .xml/.bin")
@@ -98,11 +104,21 @@ def unsupported_op(message: str, prepared: PreparedModel) -> UnsupportedOpError 
         return None
     ops = [re.sub(r"-\d+$", "", o.strip()) for o in found.group(1).split(",") if o.strip()]
     op = ops[0].split(".")[-1] if ops else "?"
-    nodes = onnx.load(str(prepared.path), load_external_data=False).graph.node
+    nodes = list(_all_nodes(onnx.load(str(prepared.path), load_external_data=False).graph))
     node = _NODE.search(message)
     match = next((n for n in nodes if n.op_type == op and node and node.group(2) in n.output), None)
     match = match or next((n for n in nodes if n.op_type == op), None)
     why = _WHY.search(message.split("Summary:")[0].split("with a message:")[-1])
     detail = "OpenVINO's ONNX frontend has no conversion rule for it" if found.re is _NO_RULE else \
         f"OpenVINO's ONNX frontend failed on it ({why.group(1).strip()[:200] if why else 'no reason given'})"
-    return UnsupportedOpError("openvino", op, (match.name or "(unnamed)") if match else "?", detail)
+    label = "?" if match is None else match.name or f"(unnamed, output {match.output[0] if match.output else '?'})"
+    return UnsupportedOpError("openvino", op, label, detail)
+
+
+def _all_nodes(graph):
+    """The graph's nodes and those of its subgraphs (If/Loop/Scan bodies), depth first."""
+    for n in graph.node:
+        yield n
+        for a in n.attribute:
+            for g in ([a.g] if a.HasField("g") else []) + list(a.graphs):
+                yield from _all_nodes(g)

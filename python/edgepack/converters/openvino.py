@@ -30,22 +30,16 @@ _WHY = re.compile(r"FrontEnd API failed with \w+:\s*\n?(.+)")
 def convert_in_child(onnx_path: str, xml_path: str, fp16: bool) -> dict[str, list[str]]:
     """Runs inside call_isolated: convert, save the IR, return the IR's input and output tensor names in
     order. An OpenVINO conversion failure comes back as ConversionError carrying OpenVINO's own text."""
-    from edgepack.runtime.engines.openvino import import_openvino
+    from edgepack.runtime.engines.openvino import import_openvino, readable_error
 
     ov = import_openvino()
     try:
         model = ov.convert_model(onnx_path)
     except Exception as e:  # OpConversionFailure, GeneralFailure...: the text names the ops
-        raise ConversionError(f"openvino: {_readable(str(e))}\n{e}") from None
+        raise ConversionError(f"openvino: {readable_error(str(e))}\n{e}") from None
     ov.save_model(model, xml_path, compress_to_fp16=fp16)
     return {"inputs": [sorted(p.get_names()) for p in model.inputs],
             "outputs": [sorted(p.get_names()) for p in model.outputs]}
-
-
-def _readable(text: str) -> str:
-    """OpenVINO's message without its "Check 'false' failed at <source file>" lines, on one line."""
-    keep = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("Check '")]
-    return " ".join(keep)[:400] or "conversion failed without a message"
 
 
 class OpenVinoConverter(Converter):

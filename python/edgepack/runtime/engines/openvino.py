@@ -62,7 +62,10 @@ class OpenVinoEngine(Engine):
     def _run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         for name, port in self._in:
             self._request.set_tensor(port, self._ov_tensor(feeds[name]))
-        self._request.infer()
+        try:
+            self._request.infer()
+        except RuntimeError as e:  # OpenVINO puts the source location first and the reason after it
+            raise RuntimeError(f"openvino: {readable_error(str(e))}") from None
         # copy: the request reuses its output buffers on the next run
         return {name: np.array(self._request.get_tensor(port).data, copy=True) for name, port in self._out}
 
@@ -79,3 +82,10 @@ class OpenVinoEngine(Engine):
 
 def _first_line(e: BaseException) -> str:
     return (str(e).strip().splitlines() or [""])[-1][:300]
+
+
+def readable_error(text: str) -> str:
+    """OpenVINO's message, on one line, without its "Exception from <file>" / "Check ... failed at <file>" lines."""
+    keep = [ln.strip() for ln in text.splitlines()
+            if ln.strip() and not ln.startswith(("Exception from src/", "Check '"))]
+    return " ".join(keep)[:400] or "OpenVINO gave no message"

@@ -44,11 +44,12 @@ def test_edgepack_demo_command(tmp_path):
     got = {(c[0], c[1]): c for c in ([x.strip() for x in ln.strip("│").split("│")] for ln in rows)}
     keys = [(e, p) for e in ("ncnn", "mnn") for p in ("fp32", "fp16", "int8")]
     keys += [("litert", "fp32"), ("litert", "fp16"), ("litert", "int8")]
+    keys += [("openvino", "fp32"), ("openvino", "fp16"), ("openvino", "int8")]
     for key in keys:
         assert key in got, r.stdout
         accuracy = float(got[key][2].rstrip("%")) / 100
         assert accuracy >= 0.97 and got[key][-1] == "pass"
-    for target in ("ncnn", "mnn", "tflite"):
+    for target in ("ncnn", "mnn", "tflite", "openvino"):
         assert (tmp_path / "demo" / target / "convert.json").exists()
     line = next(ln for ln in r.stdout.splitlines() if "edgepack.load chose" in ln)  # the demo ends with a bundle
     assert (tmp_path / "demo" / "digits.edgepack").exists() and f"true label {load_demo().labels[0]}) -> " in line

@@ -34,7 +34,7 @@ def test_zoo_is_complete():
 TARGET = {"litert": "tflite"}  # engine -> the --to name of its converter, where they differ
 
 
-@pytest.mark.parametrize("engine", ["ncnn", "mnn", "litert"])
+@pytest.mark.parametrize("engine", ["ncnn", "mnn", "litert", "openvino"])
 @pytest.mark.parametrize("model", MODELS)
 def test_zoo_parity(model, engine, tmp_path):
     gap = KNOWN_GAPS.get((model, engine))

@@ -151,6 +151,7 @@ def versions() -> dict[str, str]:
             return "missing"
 
     return {"onnxruntime": v("onnxruntime"), "pnnx": v("pnnx"), "ncnn": v("ncnn"), "mnn": v("mnn"),
+            "openvino": v("openvino"),
             "onnx": v("onnx"), "onnxslim": v("onnxslim")}
 
 

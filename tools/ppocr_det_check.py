@@ -14,7 +14,7 @@ next to ONNX Runtime fp32. Printed per engine x precision: IoU of the probabilit
 Preprocessing is rapidocr's (its config.yaml, Det): BGR pixels, x = (p/255 - 0.5)/0.5, i.e. mean 127.5 and
 std 127.5 per channel.
 
-    python tools/ppocr_det_check.py [--calib N] [--eval N] [--size S] [--to ncnn,mnn,tflite] [--gate G]
+    python tools/ppocr_det_check.py [--calib N] [--eval N] [--size S] [--to ncnn,mnn,tflite,openvino] [--gate G]
                                     [--keep DIR] [--json FILE]
 """
 
@@ -172,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--calib", type=int, default=24, help="calibration images [24]")
     ap.add_argument("--eval", type=int, default=8, help="held-out images [8]")
     ap.add_argument("--size", type=int, default=320, help="input height = width [320]")
-    ap.add_argument("--to", default="ncnn,mnn,tflite", help="engines [ncnn,mnn,tflite]")
+    ap.add_argument("--to", default="ncnn,mnn,tflite,openvino", help="engines [ncnn,mnn,tflite,openvino]")
     ap.add_argument("--gate", default=None, help='int8 accuracy gate, e.g. "cosine>=0.98" [none]')
     ap.add_argument("--keep", default=None, help="keep images and artifacts in this directory")
     ap.add_argument("--json", default=None, help="write the rows as JSON here")

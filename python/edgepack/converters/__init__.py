@@ -11,6 +11,7 @@ CONVERTERS: dict[str, tuple[str, str]] = {
     "ncnn": ("edgepack.converters.ncnn", "PnnxConverter"),
     "mnn": ("edgepack.converters.mnn", "MnnConverter"),
     "tflite": ("edgepack.converters.litert", "LiteRtConverter"),
+    "openvino": ("edgepack.converters.openvino", "OpenVinoConverter"),
 }
 
 

@@ -15,6 +15,7 @@ BUILDERS: dict[str, tuple[str, str]] = {
     "ncnn": ("edgepack.quantize.ncnn", "NcnnInt8"),
     "mnn": ("edgepack.quantize.mnn", "MnnInt8"),
     "tflite": ("edgepack.quantize.litert", "LiteRtInt8"),
+    "openvino": ("edgepack.quantize.openvino", "OpenVinoInt8"),
 }
 
 # ONNX ops that mean the model is already quantized (QDQ or integer ops).

@@ -18,6 +18,7 @@ ENGINES: dict[str, tuple[str, str, str, str]] = {
     "mnn": (_P + "mnn", "MnnEngine", "mnn", "MNN"),
     "litert": (_P + "litert", "LiteRtEngine", "ai-edge-litert", "ai_edge_litert"),
     "litert-native": (_P + "litert_native", "LiteRtNativeEngine", "ai-edge-litert", "ai_edge_litert"),
+    "openvino": (_P + "openvino", "OpenVinoEngine", "openvino", "openvino"),
 }
 
 

@@ -11,13 +11,14 @@ imports happen before the clock starts on both sides (the engine's package; edge
 
 from __future__ import annotations
 
+import contextlib
 import statistics
 import time
 from pathlib import Path
 
 import numpy as np
 
-from edgepack.errors import InputError
+from edgepack.errors import Error, InputError
 from edgepack.runtime._isolate import call_isolated
 from edgepack.runtime.artifact import Artifact
 
@@ -67,6 +68,8 @@ def _timed_session_load(bundle: str, engine: str, precision: str, threads: int, 
     from edgepack.runtime.pipeline import post, pre  # noqa: F401
     from edgepack.runtime.session import load
 
+    with contextlib.suppress(Error):
+        kernels.active_isa()  # imports the C++ core, as the engine's package is imported on the other side
     engines.get_engine(engine)
     _import_engine_package(engine)
     t0 = time.perf_counter()

@@ -6,11 +6,11 @@ from __future__ import annotations
 import functools
 import json
 from dataclasses import dataclass
-from importlib import resources
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 from edgepack.errors import BundleError
 from edgepack.runtime.artifact import Artifact, TensorInfo
+from edgepack.runtime.bundle.schema_check import iter_errors
 from edgepack.runtime.pipeline.spec import POST_KINDS, TASKS, PostprocessSpec, PreprocessSpec
 
 FORMAT = "edgepack.bundle"
@@ -20,7 +20,7 @@ MANIFEST = "manifest.json"
 
 @functools.lru_cache(maxsize=1)
 def schema() -> dict:
-    return json.loads(resources.files(__package__).joinpath("manifest.schema.json").read_text())
+    return json.loads(Path(__file__).with_name("manifest.schema.json").read_text(encoding="utf-8"))
 
 
 def check_relpath(path: str, where: str = "manifest.json") -> str:
@@ -65,8 +65,6 @@ def validate(doc: object, where: str = MANIFEST) -> dict:
 
 
 def _schema_check(doc: dict, where: str) -> None:
-    from edgepack.runtime.bundle.schema_check import iter_errors
-
     errors = sorted(iter_errors(doc, schema(), schema()), key=lambda e: [str(p) for p in e[0]])
     if errors:
         path, message = errors[0]

@@ -115,6 +115,38 @@ class Bundle:
             self._views.insert(0, memoryview(self._map))
         return self._views[0]
 
+    def read_file(self, rel: str, size: int, want: str, limit: int) -> bytes:
+        """A file the manifest names beside the artifacts (the reference samples), read whole: refused unless
+        it is exactly `size` bytes (at most `limit`) and matches the sha256 `want`."""
+        check_relpath(rel)
+        if size > limit:
+            raise BundleError(f"bundle '{self.path}': '{rel}' is declared as {size} bytes, over the {limit}-byte "
+                              "limit; repack the bundle with edgepack pack")
+        if self._zip is None:
+            path = locate(self.path, self.path, rel)
+            with open(path, "rb") as f:
+                data = f.read(limit + 1)
+        else:
+            try:
+                info = self._zip.getinfo(rel)
+            except KeyError:
+                raise BundleError(f"bundle '{self.path}': '{rel}' is missing from the zip; the bundle is "
+                                  "incomplete, repack it") from None
+            if info.file_size > limit:
+                raise BundleError(f"bundle '{self.path}': '{rel}' is {info.file_size} bytes, over the {limit}-byte "
+                                  "limit; repack the bundle with edgepack pack")
+            try:
+                with self._zip.open(info) as src:
+                    data = src.read(limit + 1)
+            except (zipfile.BadZipFile, OSError, EOFError) as e:
+                raise BundleError(f"bundle '{self.path}': '{rel}' is corrupt ({e}); re-copy or repack the "
+                                  "bundle") from e
+        if len(data) != size:
+            raise BundleError(f"bundle '{self.path}': '{rel}' is {len(data)} bytes, the manifest says {size}; "
+                              "re-copy or repack the bundle")
+        self._check_digest(rel, want, hashlib.sha256(data).hexdigest())
+        return data
+
     def verify(self) -> list[str]:
         """Check every artifact's files without keeping them; returns problems (empty = all good)."""
         problems = []
@@ -126,6 +158,14 @@ class Bundle:
                 else:
                     for rel, want in entry["sha256"].items():
                         self._checked_file(rel, want, self.path)
+            except BundleError as e:
+                problems.append(str(e))
+        refs = self.manifest.references
+        if refs is not None:
+            from edgepack.runtime.bundle.references import MAX_REFERENCE_BYTES
+
+            try:
+                self.read_file(refs["file"], refs["size_bytes"], refs["sha256"], MAX_REFERENCE_BYTES)
             except BundleError as e:
                 problems.append(str(e))
         return problems

@@ -11,7 +11,6 @@ missing or broken part is reported, never raised. Text that comes from a bundle 
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import os
 import platform
 import sys
@@ -93,7 +92,9 @@ def _vulkan() -> dict[str, Any]:
             core["devices"] = [dict(d) for d in _core.vulkan_devices()]
             core["note"] = _core.vulkan_note()
         out["core"] = core
-    if importlib.util.find_spec("ncnn") is not None:
+    from edgepack.runtime.engines import module_present
+
+    if module_present("ncnn"):
         try:
             import ncnn
 

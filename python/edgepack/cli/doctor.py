@@ -26,11 +26,11 @@ def doctor(bundle, engine, precision, threads, no_vulkan, as_json) -> int:
     import json
 
     from edgepack.cli.term import echo, error
-    from edgepack.errors import InputError
     from edgepack.runtime.doctor import collect
+    from edgepack.runtime.limits import check_threads
 
-    if threads is not None and threads < 1:
-        raise InputError(f"bad --threads {threads}; give a positive integer")
+    if threads is not None:
+        threads = check_threads(threads, "--threads")
     report = collect(bundle, engine=engine, precision=precision, threads=threads, vulkan=not no_vulkan)
     echo(json.dumps(report, indent=2) if as_json else render(report))
     problem = report.get("bundle", {}).get("error")

@@ -51,8 +51,10 @@ def verify(ctx: click.Context, target: str, engine: str | None, threads: int | N
     if given & set(_CONVERT_ONLY):
         raise InputError(f"--{sorted(given & set(_CONVERT_ONLY))[0].replace('_', '-')} applies to a convert output "
                          f"directory; '{target}' is a bundle (it is checked against its own reference samples)")
-    if threads is not None and threads < 1:
-        raise InputError(f"bad --threads {threads}; give a positive integer")
+    if threads is not None:
+        from edgepack.runtime.limits import check_threads
+
+        threads = check_threads(threads, "--threads")
     return verify_bundle(target, engine, threads, as_json)
 
 

@@ -133,7 +133,7 @@ DEFERRABLE_ROLES = frozenset({"bin"})
 
 
 def extract_and_check(bundle: Path, zf: zipfile.ZipFile | None, entry: dict, root: Path, sync_check,
-                      whole: Callable[[], memoryview] | None = None,
+                      whole: Callable[[], memoryview | None] | None = None,
                       memory_roles: frozenset[str] = frozenset()) -> tuple[dict[str, Any], PendingCheck]:
     """Make the artifact's files ready for an engine and check them. Returns ({role: bytes-like} for the
     roles handed over in memory, the pending check of the weight files).
@@ -173,11 +173,11 @@ def _prepare(bundle, zf, entry, root, sync_check, whole, memory_roles, deferrabl
             raise BundleError(f"bundle '{bundle}': artifact file '{rel}' is missing from the zip; the bundle "
                               "is incomplete, repack it") from None
         span = stored_span(bundle, info)
-        if span is None or whole is None:
+        view = whole() if span is not None and whole is not None else None
+        if view is None:
             sync_check(rel, want, root)
             continue
         offset, size = span
-        view = whole()
         if offset + size > len(view):
             raise BundleError(f"bundle '{bundle}': artifact file '{rel}' is truncated; re-copy or repack the bundle")
         data = view[offset:offset + size]

@@ -107,11 +107,15 @@ class Bundle:
         art.memory = memory
         return art, check
 
-    def _whole(self) -> memoryview:
-        """The whole bundle file, mapped read-only once (stored members are read in place)."""
+    def _whole(self) -> memoryview | None:
+        """The whole bundle file, mapped read-only once (stored members are read in place); None where the
+        file cannot be mapped (then members are extracted through the zip reader)."""
         if self._map is None:
-            with open(self.path, "rb") as f:
-                self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+            try:
+                with open(self.path, "rb") as f:
+                    self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+            except (OSError, ValueError):
+                return None
             self._views.insert(0, memoryview(self._map))
         return self._views[0]
 

@@ -13,7 +13,7 @@ import numpy as np
 from edgepack import __version__
 from edgepack.errors import BundleError, EngineUnavailableError, Error
 from edgepack.runtime.bundle.reader import Bundle
-from edgepack.runtime.bundle.references import MAX_REFERENCE_BYTES, References, decode
+from edgepack.runtime.bundle.references import DEFAULT_SAMPLES, MAX_REFERENCE_BYTES, References, decode
 from edgepack.runtime.engines import ENGINES, get_engine
 from edgepack.runtime.metrics import TOLERANCE, Agreement, agreement, passes, worst
 
@@ -76,7 +76,8 @@ def load_references(bundle: Bundle) -> References:
     if entry is None:
         raise NoReferencesError(f"bundle '{bundle.path}' carries no reference samples (packed by edgepack "
                                 f"{bundle.manifest.doc.get('edgepack_version', '?')} or with --references 0); "
-                                f"repack it with edgepack >= {__version__} to verify it on the device")
+                                f"repack it with edgepack >= {__version__} (edgepack pack stores {DEFAULT_SAMPLES} by "
+                                "default) to verify it on the device")
     data = bundle.read_file(entry["file"], entry["size_bytes"], entry["sha256"], MAX_REFERENCE_BYTES)
     m = bundle.manifest
     return decode(data, entry, m.inputs, m.outputs, f"bundle '{bundle.path}'")

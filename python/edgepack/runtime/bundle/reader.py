@@ -142,7 +142,7 @@ class Bundle:
             try:
                 with self._zip.open(info) as src:
                     data = src.read(limit + 1)
-            except (zipfile.BadZipFile, OSError, EOFError) as e:
+            except ZIP_ERRORS as e:
                 raise BundleError(f"bundle '{self.path}': '{rel}' is corrupt ({e}); re-copy or repack the "
                                   "bundle") from e
         if len(data) != size:

@@ -23,7 +23,7 @@ TOOLCHAIN_MODULES = ("edgepack.api", "edgepack.converters", "edgepack.quantize",
                      "edgepack.verify", "edgepack.pack", "edgepack.demo", "edgepack.deploy", "edgepack.templates")
 TOOLCHAIN_PACKAGES = ("onnx", "onnxruntime", "onnxslim", "pnnx", "torch", "matplotlib", "rich")
 # The runtime's CLI modules (the toolchain commands' modules may import the toolchain inside their functions).
-RUNTIME_CLI = ("__init__.py", "bundle.py", "term.py", "ui_bundle.py", "args.py")
+RUNTIME_CLI = ("__init__.py", "bundle.py", "term.py", "ui_bundle.py", "args.py", "doctor.py", "verify.py")
 # Lazy imports allowed where they are the point: an engine adapter imports its own engine package, and the
 # bench chart is drawn only when matplotlib happens to be installed (runtime/bench/run.py checks first).
 OPTIONAL_IMPORTS = {"engines/onnxruntime.py": "onnxruntime", "bench/chart.py": "matplotlib"}
@@ -102,7 +102,7 @@ def _site_view(dest: Path) -> Path:
     todo = [p for p in sys.path if p.endswith("site-packages")]
     seen: set[str] = set()
     while todo:
-        d = Path(todo.pop())
+        d = Path(todo.pop(0))  # in sys.path order: this venv's own packages (its editable edgepack) win
         if str(d) in seen or not d.is_dir():
             continue
         seen.add(str(d))
@@ -187,7 +187,7 @@ def test_runtime_cli_works_and_toolchain_commands_name_the_install(device_bundle
         return _run_without_toolchain(f"import sys; sys.argv = ['edgepack', *{list(args)!r}]\n{cli}", tmp_path,
                                       refuse_toolchain_modules=runtime_only)
 
-    for args in (("engines",), ("info", b, "--explain"), ("run", b, img),
+    for args in (("engines",), ("info", b, "--explain"), ("run", b, img), ("doctor", b, "--no-vulkan"), ("verify", b),
                  ("bench", b, "--runs", "2", "--threads", "1", "--no-overhead", "-o", str(tmp_path / "bench"))):
         r = edgepack(*args)
         assert r.returncode == 0, (args, r.stdout, r.stderr)

@@ -265,3 +265,33 @@ def test_close_while_threads_run_gives_session_closed_not_a_crash(digits_bundle)
         t.join()
     assert errors == []
     assert [t.name for t in sess.inputs]  # still describable after close
+
+
+def test_ncnn_loads_from_the_bundle_in_memory_with_the_same_outputs(digits_bundle):
+    """ncnn gets .param and .bin from the bundle's memory map (nothing written to disk), and computes exactly
+    what it computes from the extracted files; MNN's member is written out (hashed in the same pass)."""
+    from edgepack.runtime.bundle.reader import Bundle
+    from edgepack.runtime.engines import get_engine
+
+    ncnn_cls = get_engine("ncnn")
+    assert ncnn_cls.memory_roles() == {"param", "bin"}
+    with Bundle(digits_bundle) as b:
+        name = b.manifest.inputs[0].name
+        x = np.random.default_rng(3).standard_normal(b.manifest.inputs[0].shape).astype(np.float32)
+        art, check = b.artifact_deferred("ncnn", "fp32", ncnn_cls.memory_roles())
+        assert set(art.memory) == {"param", "bin"}
+        assert not any(Path(art.directory).rglob("*.ncnn.*"))  # no file written for ncnn
+        eng = ncnn_cls.load(art, threads=1)
+        art.memory.clear()
+        check.wait()
+        from_memory = eng.run({name: x})
+        eng.close()
+        files = b.artifact("ncnn", "fp32")  # extracted and checked, loaded by path
+        eng = ncnn_cls.load(files, threads=1)
+        from_files = eng.run({name: x})
+        eng.close()
+        mnn_art, mnn_check = b.artifact_deferred("mnn", "fp32", get_engine("mnn").memory_roles())
+        mnn_check.wait()
+        assert not mnn_art.memory and mnn_art.path("model").read_bytes() == b._zip.read(mnn_art.files["model"])
+    for k in from_files:
+        np.testing.assert_array_equal(from_memory[k], from_files[k])

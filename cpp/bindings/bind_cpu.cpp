@@ -89,9 +89,15 @@ void init_cpu(py::module_& m) {
     d["avx2"] = f.avx2;
     d["f16c"] = f.f16c;
     d["fma"] = f.fma;
+    d["avx512f"] = f.avx512f;
     d["neon"] = f.neon;
+    d["asimdhp"] = f.asimdhp;
+    d["asimddp"] = f.asimddp;
+    d["i8mm"] = f.i8mm;
+    d["sve"] = f.sve;
     return d;
-  }, "CPU features detected at first use.");
+  }, "CPU features detected at first use (x86: avx2, f16c, fma, avx512f; AArch64: neon, asimdhp, asimddp, "
+     "i8mm, sve; the others are False).");
 }
 
 }  // namespace edgepack::bindings

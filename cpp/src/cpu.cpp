@@ -16,6 +16,9 @@
 
 #if defined(__aarch64__) && defined(__linux__)
 #include <sys/auxv.h>
+#ifndef AT_HWCAP2
+#define AT_HWCAP2 26  // Linux auxv type of the second capability word
+#endif
 #endif
 
 namespace edgepack {
@@ -58,14 +61,25 @@ CpuFeatures detect() {
     const bool ymm_ok = osxsave && avx && (read_xcr0() & 0x6) == 0x6;
     f.fma = ymm_ok && ((ecx >> 12) & 1);
     f.f16c = ymm_ok && ((ecx >> 29) & 1);
+    // AVX-512 also needs the OS to save opmask and ZMM state (XCR0 bits 5-7).
+    const bool zmm_ok = ymm_ok && (read_xcr0() & 0xE0) == 0xE0;
     if (max_leaf >= 7) {
       cpuid(7, 0, r);
       f.avx2 = ymm_ok && ((r[1] >> 5) & 1);
+      f.avx512f = zmm_ok && ((r[1] >> 16) & 1);
     }
   }
 #elif defined(__aarch64__)
-#if defined(__linux__) && defined(HWCAP_ASIMD)
-  f.neon = (getauxval(AT_HWCAP) & HWCAP_ASIMD) != 0;
+#if defined(__linux__)
+  // Bit positions of the Linux arm64 ABI (arch/arm64/include/uapi/asm/hwcap.h), spelled out so that older
+  // libc headers without the newer names still build.
+  const unsigned long hwcap = getauxval(AT_HWCAP);
+  const unsigned long hwcap2 = getauxval(AT_HWCAP2);
+  f.neon = (hwcap & (1UL << 1)) != 0;      // HWCAP_ASIMD
+  f.asimdhp = (hwcap & (1UL << 10)) != 0;  // HWCAP_ASIMDHP
+  f.asimddp = (hwcap & (1UL << 20)) != 0;  // HWCAP_ASIMDDP
+  f.sve = (hwcap & (1UL << 22)) != 0;      // HWCAP_SVE
+  f.i8mm = (hwcap2 & (1UL << 13)) != 0;    // HWCAP2_I8MM
 #else
   f.neon = true;  // Advanced SIMD is mandatory in AArch64
 #endif

@@ -10,12 +10,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from edgepack import __version__
-from edgepack.api import PRECISIONS, ConvertResult, convert, parse_list
+from edgepack.api import PRECISIONS, ConvertResult, convert, parse_list, reference_outputs
 from edgepack.converters import targets
 from edgepack.errors import Error, InputError
 from edgepack.runtime._fsutil import private_tempdir
 from edgepack.runtime.artifact import Artifact, TensorInfo, seeded_inputs, sha256_file
 from edgepack.runtime.bench.measure import bench_artifact
+from edgepack.runtime.bundle import references as refs
 from edgepack.runtime.bundle.manifest import FORMAT, SCHEMA_VERSION
 from edgepack.runtime.bundle.writer import write_bundle
 from edgepack.runtime.metrics import TOLERANCE, tolerance_model
@@ -99,9 +100,11 @@ def pack(model: str | Path, out: str | Path, options: PackOptions | None = None,
          calib: str | Path | None = None, input_shapes: dict[str, list[int]] | None = None,
          data: str | Path | None = None, bench_runs: int = 20, threads: Sequence[int] = (1,),
          keep_going: bool = False, force: bool = False,
-         progress: Progress | None = None) -> PackResult:
+         progress: Progress | None = None, references: int = refs.DEFAULT_SAMPLES) -> PackResult:
     """Build a bundle from an ONNX model. Raises edgepack errors for user mistakes before any work where it
-    can (task, labels, targets, precisions, output path)."""
+    can (task, labels, targets, precisions, output path). `references` reference samples (inputs + ONNX
+    Runtime fp32 outputs, 0..4, capped at references.MAX_REFERENCE_BYTES) go into the bundle for
+    `edgepack verify BUNDLE` on the device."""
     opt = options or PackOptions()
     say = progress or (lambda s: None)
     if opt.task not in TASKS:
@@ -111,6 +114,8 @@ def pack(model: str | Path, out: str | Path, options: PackOptions | None = None,
     for what, path in (("parity", data), ("calibration", calib)):
         if path is not None and not Path(path).exists():
             raise InputError(f"{what} data '{path}' not found; pass a folder of images or an .npz file")
+    if not 0 <= int(references) <= refs.MAX_SAMPLES:
+        raise InputError(f"--references {references}: give 0 (none) to {refs.MAX_SAMPLES} reference samples")
     out = Path(out).absolute()
     if out.exists() and (out.is_dir() or not force):
         raise InputError(f"output '{out}' already exists; pass --force to replace it or choose another -o")
@@ -141,6 +146,10 @@ def pack(model: str | Path, out: str | Path, options: PackOptions | None = None,
         entries = []
         for r in arts:
             entries.append(_artifact_entry(r, files))
+        ref_entry = None
+        if references and arts:
+            say("pack: reference samples (ONNX Runtime)")
+            ref_entry = _references(res, int(references), Path(tmp), files, notes)
         manifest = {
             "format": FORMAT, "schema_version": SCHEMA_VERSION, "edgepack_version": __version__,
             "created_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -155,11 +164,26 @@ def pack(model: str | Path, out: str | Path, options: PackOptions | None = None,
             "artifacts": entries,
             "verification": {"reference": "onnxruntime", "inputs": res.parity_inputs,
                              "tolerance": {p: TOLERANCE[p] for p in precisions},
-                             "tolerance_model": {p: m for p, m in tolerance_model().items() if p in precisions}},
+                             "tolerance_model": {p: m for p, m in tolerance_model().items() if p in precisions},
+                             **({"references": ref_entry} if ref_entry else {})},
             "benchmarks": [b.to_dict() for b in benches],
         }
         path = write_bundle(out, manifest, files, force=force)
     return PackResult(path, manifest, res, benches, notes)
+
+
+def _references(res: ConvertResult, samples: int, tmp: Path, files: dict[str, Path], notes: list[str]) -> dict | None:
+    """Reference inputs and ONNX Runtime fp32 outputs on them, as the bundle member `references.REFERENCES_FILE`
+    (None, with a note, when not even one sample fits the cap)."""
+    built = refs.build(res.inputs, res.outputs, lambda feeds: reference_outputs(res.prepared, feeds), samples)
+    if isinstance(built, str):
+        notes.append(built)
+        return None
+    data, entry = built
+    path = tmp / "reference-samples.npz"
+    path.write_bytes(data)
+    files[refs.REFERENCES_FILE] = path
+    return {**entry, "sha256": sha256_file(path)}
 
 
 def _specs(opt: PackOptions, res: ConvertResult) -> tuple[PreprocessSpec | None, PostprocessSpec]:

@@ -111,11 +111,12 @@ def main() -> None:
                 print(f"{art.key:10s} P2 640x480: session {cam['session_ms']:.3f} ms / engine "
                       f"{cam['engine_ms']:.3f} ms = {cam['ratio']:.3f}   224x224: {net['ratio']:.3f}   "
                       f"P5: load+first {p5['session_ms']:.1f} ms / engine {p5['engine_ms']:.1f} ms = "
-                      f"{p5['ratio']:.3f}{post}")
+                      f"{p5['ratio']:.3f}   P5 cpu: {p5['session_cpu_ms']:.1f} / {p5['engine_cpu_ms']:.1f} ms = "
+                      f"{p5['cpu_ratio']:.3f}{post}")
         cam, _, p5 = rows[auto]
         print(f"auto choice here: {auto}")
         print(f"P2 session overhead: {cam['ratio']:.2f}")
-        print(f"P5 load overhead: {p5['ratio']:.2f}")
+        print(f"P5 load overhead: {p5['ratio']:.2f} (cpu time: {p5['cpu_ratio']:.2f})")
 
 
 if __name__ == "__main__":

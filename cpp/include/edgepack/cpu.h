@@ -22,7 +22,14 @@ struct CpuFeatures {
   bool avx2 = false;  // AVX2 with OS support for YMM state
   bool f16c = false;
   bool fma = false;
+  bool avx512f = false;  // AVX-512 Foundation with OS support for opmask and ZMM state (reported, no kernels)
   bool neon = false;  // AArch64 Advanced SIMD (includes fp16<->fp32 conversion instructions)
+  // ARMv8.2+ extensions, from getauxval(AT_HWCAP/AT_HWCAP2) on Linux. Reported for diagnosis (the engines'
+  // fp16/int8 paths depend on them); the core's own kernels need plain NEON only.
+  bool asimdhp = false;  // fp16 arithmetic in Advanced SIMD
+  bool asimddp = false;  // dot product (SDOT/UDOT)
+  bool i8mm = false;     // int8 matrix multiply (SMMLA)
+  bool sve = false;
 };
 
 // Features of the running CPU, detected once.

@@ -18,9 +18,9 @@ def cli() -> None:
     on the device (runtime)."""
 
 
-from edgepack.cli import bundle, convert, pack, template  # noqa: E402  (commands register on the group)
+from edgepack.cli import bundle, convert, doctor, pack, template, verify  # noqa: E402  (commands register)
 
-for _module in (convert, pack, bundle, template):
+for _module in (convert, pack, bundle, template, verify, doctor):
     _module.register(cli)
 
 

@@ -157,5 +157,5 @@ def litert_options(io_layout: str, metadata_path: str | None) -> dict:
 
 
 def register(group: click.Group) -> None:
-    for cmd in (convert, verify, demo):
+    for cmd in (convert, demo):  # verify: cli/verify.py dispatches a convert directory to the command above
         group.add_command(cmd)

@@ -71,9 +71,12 @@ def _post_fields(task: str, given: dict) -> dict:
 @click.option("-o", "--output", default=None, help="Bundle path [default: ./<model>.edgepack].")
 @click.option("--keep-going", is_flag=True, help="Keep the artifacts that converted when another fails.")
 @click.option("--force", is_flag=True, help="Replace the output bundle if it exists.")
+@click.option("--references", default=2, show_default=True,
+              help="Reference samples (inputs + ONNX Runtime outputs, 0-4, capped at 8 MiB) stored for "
+                   "`edgepack verify BUNDLE` on the device.")
 def pack(model, task, labels_file, mean, std, color, resize, pad_value, crop_fraction, input_name, output_name,
          to, precision, calib, data, input_shape, name, model_version, bench_runs, threads, output, keep_going, force,
-         **post_opts) -> int:
+         references, **post_opts) -> int:
     """Convert MODEL (.onnx), verify, bench and pack everything into one .edgepack bundle."""
     from rich.markup import escape
 
@@ -95,7 +98,7 @@ def pack(model, task, labels_file, mean, std, color, resize, pad_value, crop_fra
     with steps(3 + n * (2 + len(thread_list)), "pack") as advance:
         res = run_pack(model, out_path, opts, to=to, precision=precision, calib=calib, data=data,
                        input_shapes=parse_input_shapes(input_shape), bench_runs=bench_runs, threads=thread_list,
-                       keep_going=keep_going, force=force, progress=advance)
+                       keep_going=keep_going, force=force, progress=advance, references=references)
     out.print(pack_table(res))
     out.print(f"parity inputs: {describe_parity_inputs(res.convert.parity_inputs)}")
     for r in res.convert.results:

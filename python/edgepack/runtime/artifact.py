@@ -31,7 +31,8 @@ class TensorInfo:
 @dataclass
 class Artifact:
     """Files of one engine x precision plus provenance. `files` maps a role ('param', 'bin', 'model') to a
-    file name relative to `directory`."""
+    file name relative to `directory`. `memory` maps a role to its bytes when a bundle hands the file over
+    in memory instead of on disk (engines that can load from a buffer; see Engine.memory_roles)."""
 
     engine: str
     precision: str
@@ -45,6 +46,7 @@ class Artifact:
     size_bytes: int = 0
     convert_seconds: float = 0.0
     options: dict[str, str] = field(default_factory=dict)  # converter options chosen (e.g. io_layout)
+    memory: dict = field(default_factory=dict, repr=False, compare=False)  # role -> bytes-like, load time only
 
     @property
     def key(self) -> str:
@@ -59,8 +61,13 @@ class Artifact:
         self.size_bytes = sum((Path(self.directory) / n).stat().st_size for n in self.files.values())
 
     def to_dict(self) -> dict:
-        d = asdict(self)
+        memory, self.memory = self.memory, {}
+        try:
+            d = asdict(self)  # (asdict would deep-copy the buffers)
+        finally:
+            self.memory = memory
         d.pop("directory")
+        d.pop("memory")
         return d
 
     @classmethod

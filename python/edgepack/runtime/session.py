@@ -39,12 +39,14 @@ class Session:
         try:
             self.manifest: Manifest = bundle.manifest
             self.choice: Choice = choose(bundle.manifest, engine, precision, threads, device)
-            artifact, check = bundle.artifact_deferred(self.choice.engine, self.choice.precision)
+            engine_cls = get_engine(self.choice.engine)
+            artifact, check = bundle.artifact_deferred(self.choice.engine, self.choice.precision,
+                                                       engine_cls.memory_roles())
             self._engine = None
             try:  # the sha256 check runs while the engine parses the files; a mismatch refuses the load
-                self._engine = get_engine(self.choice.engine).load(artifact, threads=self.choice.threads,
-                                                                   device=self.choice.device_kind)
+                self._engine = engine_cls.load(artifact, threads=self.choice.threads, device=self.choice.device_kind)
             finally:
+                artifact.memory.clear()  # engines copy what they keep; the bundle's map closes below
                 check.wait()
         except BaseException:
             if getattr(self, "_engine", None) is not None:

@@ -109,7 +109,7 @@ def write_report(report: BenchReport, out_dir: str | Path, force: bool = False) 
 
 def record_into_bundle(bundle: str | Path, results: list[BenchResult]) -> None:
     """Replace the bundle's benchmarks from this device (same class and CPU) with `results`, atomically."""
-    from edgepack.runtime.bundle.manifest import MANIFEST, validate
+    from edgepack.runtime.bundle.manifest import MANIFEST, bundle_files, validate
     from edgepack.runtime.bundle.reader import Bundle
     from edgepack.runtime.bundle.writer import write_bundle
 
@@ -125,6 +125,6 @@ def record_into_bundle(bundle: str | Path, results: list[BenchResult]) -> None:
         atomic_write_bytes(path / MANIFEST, json.dumps(doc, indent=2).encode())
         return
     with private_tempdir("record") as tmp, zipfile.ZipFile(path) as z:
-        names = [rel for a in doc["artifacts"] for rel in a["sha256"]]  # checked as safe by validate()
+        names = bundle_files(doc)  # checked as safe by validate()
         files = {name: Path(z.extract(name, tmp)) for name in names}
         write_bundle(path, doc, files, force=True)

@@ -1,19 +1,22 @@
-"""The load path's integrity check, partly off the critical path: stored zip members are copied out by the
-kernel (copy_file_range) and hashed straight from a memory map of the bundle; weight-only files are hashed in
-a thread while the engine parses the copy (hashlib releases the GIL for the whole buffer, so the check runs
-beside an engine load that holds the GIL). Session waits for it before returning: a corrupt file is refused
-on load, naming the file (the sha256 guards against corruption in transit; the manifest is not signed)."""
+"""The load path's integrity check, kept off the critical path where it can be. Stored zip members are read
+straight from a memory map of the bundle: engines that load from a buffer (ncnn, LiteRT) get the bytes
+without any file being written; for the others a member is written out and hashed in the same pass (each
+chunk is hashed while it is in cache). Weight-only files are hashed in a thread while the engine parses them
+(hashlib releases the GIL for the whole buffer). Session waits for that check before returning: a corrupt file
+is refused on load, naming the file (the sha256 guards against corruption in transit; the manifest is not
+signed). Files with structure an engine parses are hashed before the engine sees them."""
 
 from __future__ import annotations
 
 import hashlib
 import mmap
-import os
 import struct
 import threading
 import zipfile
 import zlib
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from edgepack.errors import BundleError
 
@@ -23,6 +26,7 @@ ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, Value
               RuntimeError, zlib.error, struct.error)
 
 _LOCAL_HEADER = 30  # fixed part of a zip local file header; name and extra field follow
+_CHUNK = 256 << 10  # fits in L2: hashed and written before it leaves the cache
 
 
 def corrupt(bundle: Path, rel: str, got: str, want: str) -> BundleError:
@@ -43,31 +47,32 @@ def stored_span(path: Path, info: zipfile.ZipInfo) -> tuple[int, int] | None:
     return info.header_offset + _LOCAL_HEADER + name_len + extra_len, info.file_size
 
 
-def copy_span(src: Path, offset: int, size: int, dest: Path, rel: str) -> None:
-    """Copy size bytes at offset of src into a new file dest (in the kernel where it can)."""
-    with open(src, "rb") as fi, open(dest, "wb") as fo:
-        done = 0
-        if hasattr(os, "copy_file_range"):
-            try:
-                while done < size:
-                    n = os.copy_file_range(fi.fileno(), fo.fileno(), size - done, offset + done)
-                    if n == 0:
-                        break
-                    done += n
-            except OSError:  # another file system or kernel without it: plain copy below
-                fo.seek(0)
-                fo.truncate()
-                done = 0
-        if done == 0 and size:
-            fi.seek(offset)
-            remaining = size
-            while remaining and (chunk := fi.read(min(1 << 20, remaining))):
-                fo.write(chunk)
-                remaining -= len(chunk)
-            done = size - remaining
-    if done != size:
-        raise BundleError(f"bundle '{src}': artifact file '{rel}' is truncated ({done} of {size} bytes); re-copy or "
-                          "repack the bundle")
+def _write_new(dest: Path, data: memoryview, hashed: bool = False) -> str:
+    """Write data to dest (through a .part name, so a failure leaves no partial file under the real name);
+    with hashed=True in the same pass as the sha256, which it returns."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(dest.name + ".part")
+    if hashed:
+        got = write_hashed(data, tmp)
+    else:
+        with open(tmp, "wb") as f:
+            f.write(data)
+        got = ""
+    tmp.replace(dest)
+    return got
+
+
+def write_hashed(data: memoryview, dest: Path) -> str:
+    """Write data to a new file dest and return its sha256: one pass, each chunk hashed while it is in cache
+    (a kernel copy followed by a hash of the mapped bundle read the bytes twice)."""
+    h = hashlib.sha256()
+    with open(dest, "wb") as f:
+        for pos in range(0, len(data), _CHUNK):
+            chunk = data[pos:pos + _CHUNK]
+            h.update(chunk)
+            f.write(chunk)
+            chunk.release()
+    return h.hexdigest()
 
 
 def sha256_span(path: Path, offset: int, size: int) -> str:
@@ -127,35 +132,71 @@ def locate(bundle: Path, root: Path, rel: str) -> Path:
 DEFERRABLE_ROLES = frozenset({"bin"})
 
 
-def extract_and_check(bundle: Path, zf: zipfile.ZipFile | None, entry: dict, root: Path,
-                      sync_check) -> PendingCheck:
-    """Put the artifact's files under root (zip) or find them there (directory), check the structure files
-    now and start the checks of weight files (DEFERRABLE_ROLES) in a thread. Members that are not stored
-    (a re-zipped bundle) go through sync_check(rel, want, root) instead."""
+def extract_and_check(bundle: Path, zf: zipfile.ZipFile | None, entry: dict, root: Path, sync_check,
+                      whole: Callable[[], memoryview | None] | None = None,
+                      memory_roles: frozenset[str] = frozenset()) -> tuple[dict[str, Any], PendingCheck]:
+    """Make the artifact's files ready for an engine and check them. Returns ({role: bytes-like} for the
+    roles handed over in memory, the pending check of the weight files).
+
+    Directory bundles: files are used in place (root is the bundle). Zip bundles: stored members of a role
+    in memory_roles are served from the bundle's memory map (whole() gives it): weight files (DEFERRABLE_ROLES)
+    as a read-only view hashed in a thread, other files as bytes hashed now. Other stored members are
+    written under root while they are hashed. Members that are not stored (a re-zipped bundle) go through
+    sync_check(rel, want, root) instead."""
     deferrable = {entry["files"][r] for r in DEFERRABLE_ROLES if r in entry["files"]}
-    jobs = []
+    memory: dict[str, Any] = {}
+    jobs: list[tuple[str, Path, int, int, str]] = []
+    try:
+        _prepare(bundle, zf, entry, root, sync_check, whole, memory_roles, deferrable, memory, jobs)
+    except BaseException:
+        for v in memory.values():
+            if isinstance(v, memoryview):
+                v.release()
+        raise
+    return memory, PendingCheck(bundle, jobs)
+
+
+def _prepare(bundle, zf, entry, root, sync_check, whole, memory_roles, deferrable, memory, jobs) -> None:
+    role_of = {rel: role for role, rel in entry["files"].items()}
     for rel, want in entry["sha256"].items():
         if zf is None:
             path = locate(bundle, root, rel)
             job = (rel, path, 0, path.stat().st_size, want)
-        else:
-            try:
-                info = zf.getinfo(rel)
-            except KeyError:
-                raise BundleError(f"bundle '{bundle}': artifact file '{rel}' is missing from the zip; the bundle "
-                                  "is incomplete, repack it") from None
-            span = stored_span(bundle, info)
-            if span is None:
-                sync_check(rel, want, root)
-                continue
-            dest = root / rel
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            copy_span(bundle, span[0], span[1], dest, rel)
-            job = (rel, bundle, span[0], span[1], want)
-        if rel in deferrable:
-            jobs.append(job)
-        else:
-            got = sha256_span(*job[1:4])
-            if got != want:
+            if rel in deferrable:
+                jobs.append(job)
+            elif (got := sha256_span(*job[1:4])) != want:
                 raise corrupt(bundle, rel, got, want)
-    return PendingCheck(bundle, jobs)
+            continue
+        try:
+            info = zf.getinfo(rel)
+        except KeyError:
+            raise BundleError(f"bundle '{bundle}': artifact file '{rel}' is missing from the zip; the bundle "
+                              "is incomplete, repack it") from None
+        span = stored_span(bundle, info)
+        view = whole() if span is not None and whole is not None else None
+        if view is None:
+            sync_check(rel, want, root)
+            continue
+        offset, size = span
+        if offset + size > len(view):
+            raise BundleError(f"bundle '{bundle}': artifact file '{rel}' is truncated; re-copy or repack the bundle")
+        data = view[offset:offset + size]
+        role = role_of.get(rel)
+        if rel in deferrable:  # hashed in the thread while the engine reads it
+            jobs.append((rel, bundle, offset, size, want))
+            if role in memory_roles:
+                memory[role] = data  # the engine reads the map itself
+            else:
+                _write_new(root / rel, data)
+                data.release()
+            continue
+        if role in memory_roles:
+            memory[role] = got_bytes = bytes(data)  # the bytes the engine gets are the bytes hashed
+            data.release()
+            got = hashlib.sha256(got_bytes).hexdigest()
+        else:
+            got = _write_new(root / rel, data, hashed=True)
+            data.release()
+        if got != want:
+            memory.pop(role, None)
+            raise corrupt(bundle, rel, got, want)

@@ -6,11 +6,11 @@ from __future__ import annotations
 import functools
 import json
 from dataclasses import dataclass
-from importlib import resources
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 from edgepack.errors import BundleError
 from edgepack.runtime.artifact import Artifact, TensorInfo
+from edgepack.runtime.bundle.schema_check import iter_errors
 from edgepack.runtime.pipeline.spec import POST_KINDS, TASKS, PostprocessSpec, PreprocessSpec
 
 FORMAT = "edgepack.bundle"
@@ -20,7 +20,7 @@ MANIFEST = "manifest.json"
 
 @functools.lru_cache(maxsize=1)
 def schema() -> dict:
-    return json.loads(resources.files(__package__).joinpath("manifest.schema.json").read_text())
+    return json.loads(Path(__file__).with_name("manifest.schema.json").read_text(encoding="utf-8"))
 
 
 def check_relpath(path: str, where: str = "manifest.json") -> str:
@@ -56,6 +56,9 @@ def validate(doc: object, where: str = MANIFEST) -> dict:
         if isinstance(art, dict):
             for p in list((art.get("files") or {}).values()) + list(art.get("sha256") or {}):
                 check_relpath(p, f"{where}: artifacts[{i}]")
+    refs = (doc.get("verification") or {}).get("references") if isinstance(doc.get("verification"), dict) else None
+    if isinstance(refs, dict):
+        check_relpath(refs.get("file"), f"{where}: verification.references")
     try:
         _schema_check(doc, where)
         _consistency(doc, where)
@@ -65,8 +68,6 @@ def validate(doc: object, where: str = MANIFEST) -> dict:
 
 
 def _schema_check(doc: dict, where: str) -> None:
-    from edgepack.runtime.bundle.schema_check import iter_errors
-
     errors = sorted(iter_errors(doc, schema(), schema()), key=lambda e: [str(p) for p in e[0]])
     if errors:
         path, message = errors[0]
@@ -88,6 +89,9 @@ def _consistency(doc: dict, where: str) -> None:
         raise BundleError(f"{where}: preprocess feeds input '{pre['input']}', the model has {sorted(inputs)}")
     if task != "raw" and pre is None:
         raise BundleError(f"{where}: task '{task}' needs a preprocess spec")
+    refs = doc["verification"].get("references")
+    if refs is not None and any(refs["file"] in art["sha256"] for art in doc["artifacts"]):
+        raise BundleError(f"{where}: verification.references names an artifact file; repack the bundle")
     keys = set()
     for i, art in enumerate(doc["artifacts"]):
         key = f"{art['engine']}-{art['precision']}"
@@ -139,6 +143,11 @@ class Manifest:
         return list(self.doc["artifacts"])
 
     @property
+    def references(self) -> dict | None:
+        """verification.references: where the reference samples are (None: packed without them)."""
+        return self.doc["verification"].get("references")
+
+    @property
     def benchmarks(self) -> list[dict]:
         return list(self.doc["benchmarks"])
 
@@ -154,3 +163,10 @@ class Manifest:
         keep = {k: entry[k] for k in ("engine", "precision", "files", "converter", "converter_version", "sha256",
                                       "size_bytes", "inputs", "outputs")}
         return Artifact.from_dict(keep, root)
+
+
+def bundle_files(doc: dict) -> list[str]:
+    """Every member a (validated) manifest names: the artifacts' files, then the reference samples."""
+    names = [rel for a in doc["artifacts"] for rel in a["sha256"]]
+    refs = doc["verification"].get("references")
+    return names + ([refs["file"]] if refs else [])

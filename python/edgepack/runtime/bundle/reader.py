@@ -1,11 +1,13 @@
 """Open a bundle (a .edgepack zip, or a directory holding manifest.json), validate its manifest and hand out
-artifacts whose every file was sha256-checked on the way. Zip members are extracted (only the files the
-manifest names, hashed while they are copied) into a private temporary directory removed on close()."""
+artifacts whose every file was sha256-checked on the way. Zip members an engine can take from memory are
+served from a read-only memory map of the bundle; others are extracted (only the files the manifest names,
+hashed while they are written) into a private temporary directory removed on close()."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import mmap
 import shutil
 import tempfile
 import weakref
@@ -30,6 +32,8 @@ class Bundle:
         self._zip: zipfile.ZipFile | None = None
         self._tmp: str | None = None
         self._finalizer = None
+        self._map: mmap.mmap | None = None
+        self._views: list[memoryview] = []
         if not self.path.exists():
             raise BundleError(f"bundle '{self.path}' not found; check the path (bundles are made by edgepack pack)")
         if not (self.path.is_dir() or self.path.is_file()):  # /dev/zero, a FIFO, a socket: never read
@@ -83,15 +87,69 @@ class Bundle:
             self._checked_file(check_relpath(rel), want, Path(root))
         return self.manifest.to_artifact(entry, root)
 
-    def artifact_deferred(self, engine: str, precision: str) -> tuple[Artifact, PendingCheck]:
-        """As artifact(), but the sha256 checks run in a thread: load the engine meanwhile, then call
-        check.wait() (raises BundleError naming a corrupt file) before using it."""
+    def artifact_deferred(self, engine: str, precision: str,
+                          memory_roles: frozenset[str] = frozenset()) -> tuple[Artifact, PendingCheck]:
+        """As artifact(), but the sha256 checks of weight files run in a thread: load the engine meanwhile,
+        then call check.wait() (raises BundleError naming a corrupt file) before using it. Files of the
+        roles in memory_roles (those the engine can load from a buffer) come in `Artifact.memory` instead
+        of on disk when the bundle is a zip; they are valid until close_archive()."""
         entry = self.manifest.artifact_entry(engine, precision)
         for rel in entry["sha256"]:
             check_relpath(rel)
-        root = Path(self._root_for_zip()) if self._zip is not None else self.path
-        check = extract_and_check(self.path, self._zip, entry, root, self._checked_file)
-        return self.manifest.to_artifact(entry, str(root)), check
+        if self._zip is None:
+            memory, check = extract_and_check(self.path, None, entry, self.path, self._checked_file)
+            return self.manifest.to_artifact(entry, str(self.path)), check
+        root = Path(self._root_for_zip())
+        memory, check = extract_and_check(self.path, self._zip, entry, root, self._checked_file, self._whole,
+                                          memory_roles)
+        self._views += [v for v in memory.values() if isinstance(v, memoryview)]  # released on close_archive
+        art = self.manifest.to_artifact(entry, str(root))
+        art.memory = memory
+        return art, check
+
+    def _whole(self) -> memoryview | None:
+        """The whole bundle file, mapped read-only once (stored members are read in place); None where the
+        file cannot be mapped (then members are extracted through the zip reader)."""
+        if self._map is None:
+            try:
+                with open(self.path, "rb") as f:
+                    self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+            except (OSError, ValueError):
+                return None
+            self._views.insert(0, memoryview(self._map))
+        return self._views[0]
+
+    def read_file(self, rel: str, size: int, want: str, limit: int) -> bytes:
+        """A file the manifest names beside the artifacts (the reference samples), read whole: refused unless
+        it is exactly `size` bytes (at most `limit`) and matches the sha256 `want`."""
+        check_relpath(rel)
+        if size > limit:
+            raise BundleError(f"bundle '{self.path}': '{rel}' is declared as {size} bytes, over the {limit}-byte "
+                              "limit; repack the bundle with edgepack pack")
+        if self._zip is None:
+            path = locate(self.path, self.path, rel)
+            with open(path, "rb") as f:
+                data = f.read(limit + 1)
+        else:
+            try:
+                info = self._zip.getinfo(rel)
+            except KeyError:
+                raise BundleError(f"bundle '{self.path}': '{rel}' is missing from the zip; the bundle is "
+                                  "incomplete, repack it") from None
+            if info.file_size > limit:
+                raise BundleError(f"bundle '{self.path}': '{rel}' is {info.file_size} bytes, over the {limit}-byte "
+                                  "limit; repack the bundle with edgepack pack")
+            try:
+                with self._zip.open(info) as src:
+                    data = src.read(limit + 1)
+            except ZIP_ERRORS as e:
+                raise BundleError(f"bundle '{self.path}': '{rel}' is corrupt ({e}); re-copy or repack the "
+                                  "bundle") from e
+        if len(data) != size:
+            raise BundleError(f"bundle '{self.path}': '{rel}' is {len(data)} bytes, the manifest says {size}; "
+                              "re-copy or repack the bundle")
+        self._check_digest(rel, want, hashlib.sha256(data).hexdigest())
+        return data
 
     def verify(self) -> list[str]:
         """Check every artifact's files without keeping them; returns problems (empty = all good)."""
@@ -104,6 +162,14 @@ class Bundle:
                 else:
                     for rel, want in entry["sha256"].items():
                         self._checked_file(rel, want, self.path)
+            except BundleError as e:
+                problems.append(str(e))
+        refs = self.manifest.references
+        if refs is not None:
+            from edgepack.runtime.bundle.references import MAX_REFERENCE_BYTES
+
+            try:
+                self.read_file(refs["file"], refs["size_bytes"], refs["sha256"], MAX_REFERENCE_BYTES)
             except BundleError as e:
                 problems.append(str(e))
         return problems
@@ -155,10 +221,20 @@ class Bundle:
             raise corrupt(self.path, rel, got, want)
 
     def close_archive(self) -> None:
-        """Close the zip but keep extracted files (engines may map them) until close() or garbage collection."""
+        """Close the zip and its memory map (views handed out in Artifact.memory become invalid) but keep
+        extracted files (engines may map them) until close() or garbage collection."""
         if self._zip is not None:
             self._zip.close()
             self._zip = None
+        views, self._views = self._views, []
+        try:
+            for v in reversed(views):  # slices first, the whole-file view last
+                v.release()
+            if self._map is not None:
+                self._map.close()
+        except BufferError:  # someone still holds a buffer of the map: it is closed when they let go
+            pass
+        self._map = None
 
     def close(self) -> None:
         self.close_archive()

@@ -30,9 +30,17 @@ class EngineStatus:
     version: str
 
 
+def module_present(mod: str) -> bool:
+    """The module can be found (not imported). A finder that refuses it (ImportError) counts as absent."""
+    try:
+        return importlib.util.find_spec(mod) is not None
+    except (ImportError, ValueError):
+        return False
+
+
 def engine_status(name: str) -> EngineStatus:
     _, _, dist, mod = _entry(name)
-    installed = importlib.util.find_spec(mod) is not None
+    installed = module_present(mod)
     version = ""
     if installed:
         try:

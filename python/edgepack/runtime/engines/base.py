@@ -18,6 +18,12 @@ class Engine(ABC):
     name: str = ""
     package: str = ""
 
+    @classmethod
+    def memory_roles(cls) -> frozenset[str]:
+        """Artifact file roles this engine can load from a buffer (`Artifact.memory`) instead of a file.
+        A bundle hands those over without writing them to disk."""
+        return frozenset()
+
     def __init__(self) -> None:
         self.inputs: list[TensorInfo] = []
         self.outputs: list[TensorInfo] = []

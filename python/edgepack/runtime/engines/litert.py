@@ -21,9 +21,17 @@ class LiteRtEngine(Engine):
     name = "litert"
     package = "ai-edge-litert"
 
+    @classmethod
+    def memory_roles(cls) -> frozenset[str]:
+        return frozenset({"model"})  # Interpreter(model_content=...): no file written on load
+
     def _load(self, artifact: Artifact, threads: int, device: str) -> None:
         Interpreter = _interpreter_class()
-        self._it = Interpreter(model_path=str(artifact.path("model")), num_threads=threads)
+        if "model" in artifact.memory:
+            self._content = bytes(artifact.memory["model"])  # the interpreter reads it for its whole life
+            self._it = Interpreter(model_content=self._content, num_threads=threads)
+        else:
+            self._it = Interpreter(model_path=str(artifact.path("model")), num_threads=threads)
         self._it.allocate_tensors()
         ins, outs = self._it.get_input_details(), self._it.get_output_details()
         self._in_idx = _match(self.inputs, ins)
@@ -54,6 +62,7 @@ class LiteRtEngine(Engine):
 
     def close(self) -> None:
         self._it = None
+        self._content = None
 
 
 def quantize_int8(x: np.ndarray, params: tuple[float, int]) -> np.ndarray:

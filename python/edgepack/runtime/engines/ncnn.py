@@ -1,8 +1,15 @@
 """ncnn (PyPI `ncnn`). pnnx names tensors in0../out0..; the artifact maps them back to ONNX names.
 ncnn Mats carry no batch dimension, so a leading batch of 1 is dropped on the way in and restored on the
-way out. Parity with fp32 needs ncnn's fp16 storage/arithmetic switched off."""
+way out. Parity with fp32 needs ncnn's fp16 storage/arithmetic switched off.
+
+From a bundle, the .param text and the .bin weights are taken from memory (`Artifact.memory`): the text
+through `Net.load_param_mem`, the weights through a `DataReader` that copies out of the bundle's memory map
+(see _memory_reader_class), so nothing is written to disk on load."""
 
 from __future__ import annotations
+
+import ctypes
+import functools
 
 import numpy as np
 
@@ -14,6 +21,10 @@ from edgepack.runtime.engines.base import Engine
 class NcnnEngine(Engine):
     name = "ncnn"
     package = "ncnn"
+
+    @classmethod
+    def memory_roles(cls) -> frozenset[str]:
+        return frozenset({"param", "bin"}) if _memory_loading() else frozenset()
 
     def _load(self, artifact: Artifact, threads: int, device: str) -> None:
         import ncnn
@@ -29,11 +40,26 @@ class NcnnEngine(Engine):
             if ncnn.get_gpu_count() == 0:
                 raise InputError("ncnn: no Vulkan device found; use device='cpu' or install a Vulkan driver")
             opt.use_vulkan_compute = True
-        if net.load_param(str(artifact.path("param"))) != 0:
-            raise InputError(f"ncnn could not load {artifact.path('param')}: the file is corrupt or uses a "
+        mem = artifact.memory
+        if "param" in mem:
+            try:
+                text = bytes(mem["param"]).decode("utf-8")
+            except UnicodeDecodeError:
+                text = None
+            ok = text is not None and net.load_param_mem(text) == 0
+        else:
+            ok = net.load_param(str(artifact.path("param"))) == 0
+        if not ok:
+            raise InputError(f"ncnn could not load {artifact.files['param']}: the file is corrupt or uses a "
                              "layer this ncnn build lacks; reconvert with edgepack convert")
-        if net.load_model(str(artifact.path("bin"))) != 0:
-            raise InputError(f"ncnn could not load {artifact.path('bin')}: the file is corrupt or truncated; "
+        if "bin" in mem:
+            reader = _memory_reader_class()(mem["bin"])
+            ok = net.load_model(reader) == 0
+            reader.close()
+        else:
+            ok = net.load_model(str(artifact.path("bin"))) == 0
+        if not ok:
+            raise InputError(f"ncnn could not load {artifact.files['bin']}: the file is corrupt or truncated; "
                              "reconvert with edgepack convert")
         self._ncnn, self._net = ncnn, net
 
@@ -79,3 +105,57 @@ class NcnnEngine(Engine):
         if getattr(self, "_net", None) is not None:
             self._net.clear()
             self._net = None
+
+
+@functools.lru_cache(maxsize=1)
+def _capsule_pointer():
+    """PyCapsule_GetPointer through ctypes: ncnn's Python DataReader receives its destination buffer as a
+    capsule (pybind11's form of void*). None where the C API is not reachable (not CPython)."""
+    try:
+        fn = ctypes.pythonapi.PyCapsule_GetPointer
+    except (AttributeError, OSError):
+        return None
+    fn.restype = ctypes.c_void_p
+    fn.argtypes = [ctypes.py_object, ctypes.c_char_p]
+    return fn
+
+
+@functools.lru_cache(maxsize=1)
+def _memory_loading() -> bool:
+    """This ncnn build takes a model from memory: load_param_mem and a subclassable DataReader."""
+    import ncnn
+
+    return (_capsule_pointer() is not None and hasattr(ncnn.Net, "load_param_mem")
+            and hasattr(ncnn, "DataReader"))
+
+
+@functools.lru_cache(maxsize=1)
+def _memory_reader_class() -> type:
+    import ncnn
+
+    class MemoryReader(ncnn.DataReader):
+        """ncnn reads the weights blob by blob through read(buf, size); each read copies from the buffer.
+        Reads never go past its end (a short read makes ncnn fail the load cleanly)."""
+
+        def __init__(self, data) -> None:
+            super().__init__()
+            self._array = np.frombuffer(data, np.uint8)  # for its address; dropped in close()
+            self._base = self._array.ctypes.data
+            self._size = self._array.size
+            self._pos = 0
+            self._get = _capsule_pointer()
+
+        def read(self, buf, size: int) -> int:
+            n = max(0, min(int(size), self._size - self._pos))
+            if n:
+                ctypes.memmove(self._get(buf, None), self._base + self._pos, n)
+                self._pos += n
+            return n
+
+        def scan(self, fmt, p) -> int:  # text parsing is never asked of a weights reader
+            return 0
+
+        def close(self) -> None:
+            self._array = None  # releases the buffer, so the bundle can unmap it
+
+    return MemoryReader

@@ -1,6 +1,8 @@
 """ONNX -> ncnn through pnnx (the official converter; a standalone executable inside the `pnnx` wheel).
 pnnx runs as a child process. pnnx renames tensors to in0../out0.. in graph order; the artifact records the
-mapping back to the ONNX names. Layers that ncnn cannot run are reported with the ONNX node they came from."""
+mapping back to the ONNX names. Layers that ncnn cannot run are reported with the ONNX node they came from.
+fp16 artifacts: pnnx writes fp32 weights and edgepack stores them as fp16 itself, keeping in fp32 the layers
+fp16 would damage (converters/ncnn_fp16.py); the artifact's options name them."""
 
 from __future__ import annotations
 
@@ -10,13 +12,14 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from edgepack.converters.base import Converter, run_tool
 from edgepack.converters.prepare import MAX_PNNX_OPSET, PreparedModel
-from edgepack.errors import ConversionError, EngineUnavailableError, UnsupportedOpError
+from edgepack.errors import ConversionError, EngineUnavailableError, InputError, UnsupportedOpError
 from edgepack.formats.ncnn.param import ParamFile, read_param
 from edgepack.runtime.artifact import Artifact, TensorInfo
 
@@ -67,15 +70,21 @@ class PnnxConverter(Converter):
         with tempfile.TemporaryDirectory(prefix="edgepack-pnnx-") as tmp:
             src = Path(tmp) / "model.onnx"
             shutil.copyfile(prepared.path, src)
-            log = run_tool([str(exe), "model.onnx", f"inputshape={shapes}", f"fp16={int(precision == 'fp16')}",
-                            "device=cpu"], Path(tmp), "ncnn converter pnnx")
+            log = run_tool([str(exe), "model.onnx", f"inputshape={shapes}", "fp16=0", "device=cpu"], Path(tmp),
+                           "ncnn converter pnnx")
             param, binf = Path(tmp) / "model.ncnn.param", Path(tmp) / "model.ncnn.bin"
             if not param.exists() or not binf.exists():
                 raise ConversionError(f"ncnn: pnnx wrote no .param/.bin; its output ended: {log[-400:]}")
             graph = read_param(param)  # parsed once: layer check here, blob names below
             _check_layers(graph, prepared)
-            shutil.copyfile(param, out_dir / "model.ncnn.param")
-            shutil.copyfile(binf, out_dir / "model.ncnn.bin")
+            if precision == "fp16":
+                options = _write_fp16(param, binf, out_dir, lambda: run_tool(
+                    [str(exe), "model.onnx", f"inputshape={shapes}", "fp16=1", "device=cpu"], Path(tmp),
+                    "ncnn converter pnnx"))
+            else:
+                options = {}
+                shutil.copyfile(param, out_dir / "model.ncnn.param")
+                shutil.copyfile(binf, out_dir / "model.ncnn.bin")
         seconds = time.perf_counter() - t0
         ins, outs = _blob_names(graph)
         if len(ins) != len(prepared.inputs) or len(outs) != len(prepared.outputs):
@@ -89,9 +98,30 @@ class PnnxConverter(Converter):
                     for t, e in zip(prepared.inputs, ins)],
             outputs=[TensorInfo(t.name, t.shape, t.dtype, e, "NCHW" if len(t.shape) == 4 else "")
                      for t, e in zip(prepared.outputs, outs)],
-            converter=self.name, converter_version=self.version(), convert_seconds=seconds)
+            converter=self.name, converter_version=self.version(), convert_seconds=seconds, options=options)
         art.finalize()
         return art
+
+
+def _write_fp16(param: Path, binf: Path, out_dir: Path, pnnx_fp16: Callable[[], object]) -> dict[str, str]:
+    """The fp16 .param/.bin from pnnx's fp32 ones; options record the weight storage and the fp32 layers.
+    A model with a layer whose weight layout edgepack cannot read gets pnnx's own fp16 storage, unchecked."""
+    from edgepack.converters.ncnn_fp16 import to_fp16
+    from edgepack.formats.ncnn import read_model, write_model
+
+    try:
+        model = read_model(param, binf)
+    except InputError as e:
+        pnnx_fp16()
+        shutil.copyfile(param, out_dir / "model.ncnn.param")
+        shutil.copyfile(binf, out_dir / "model.ncnn.bin")
+        return {"fp16_weights": f"pnnx, not checked ({e})"}
+    kept = to_fp16(model)
+    write_model(model, out_dir / "model.ncnn.param", out_dir / "model.ncnn.bin")
+    opts = {"fp16_weights": "edgepack, round to nearest"}
+    if kept:
+        opts["fp32_layers"] = "; ".join(k.describe() for k in kept)
+    return opts
 
 
 def _blob_names(graph: ParamFile) -> tuple[list[str], list[str]]:

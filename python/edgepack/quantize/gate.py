@@ -98,7 +98,8 @@ def search(builder: Int8Builder, out_dir: Path, eval_feeds: Feeds, reference: Fe
     try:
         art, m = attempt(set())
         method = getattr(builder, "method", "")
-        result = GateResult(art, m, [], list(builder.layers), method=method)
+        pinned = list(getattr(builder, "pinned_float", []))  # kept in float by the builder, before any gate
+        result = GateResult(art, m, pinned, list(builder.layers), method=method)
         if gate is None or gate.passes(m):
             return result
         errs = builder.layer_errors(art, eval_feeds[:16])
@@ -114,8 +115,8 @@ def search(builder: Int8Builder, out_dir: Path, eval_feeds: Feeds, reference: Fe
             if _better(m, best[0], gate):
                 best = (m, list(skip))
             if gate.passes(m):
-                return GateResult(art, m, list(skip), [n for n in builder.layers if n not in skip], len(skip) + 1,
-                                  method)
+                return GateResult(art, m, pinned + skip, [n for n in builder.layers if n not in skip],
+                                  len(skip) + 1, method)
         raise GateError(f"{builder.engine} int8 misses the gate {gate}: best {gate.metric}={best[0][gate.metric]:.4f} "
                         f"with {len(best[1])} of {len(builder.layers)} layers kept in float "
                         f"({', '.join(best[1][:6]) or 'none'}{'...' if len(best[1]) > 6 else ''}); relax the gate, "

@@ -3,8 +3,9 @@ child process (never `MNN.tools`, which pip-installs telemetry; the console wrap
 It is fed our calibration tensors, already preprocessed by our PreprocessSpec (or taken from the .npz), in
 MNN's "sequence" input mode: one folder per sample holding `<input>.txt` and `input.json`. Activations
 use MNN's KL (its histogram method), weights MAX_ABS per channel. Layers the gate keeps in float go to
-`skip_quant_op_names`. With `mnn_weight_only` the weights are stored int8 (MNN's converter,
---weightQuantBits 8) and activations stay float."""
+`skip_quant_op_names`, and so do the ops MNN's quantizer is known to damage (quantize/mnn_limits.py: convs
+whose tiny per-channel weights make it zero their bias), before any gate. With `mnn_weight_only` the
+weights are stored int8 (MNN's converter, --weightQuantBits 8) and activations stay float."""
 
 from __future__ import annotations
 
@@ -41,10 +42,20 @@ class MnnInt8:
         self._tmp = tempfile.TemporaryDirectory(prefix="edgepack-mnnquant-")
         self.work = Path(self._tmp.name)
         self.layers: list[str] = []
+        self.pinned_float: list[str] = []  # kept in float whatever the gate says
         if not self.weight_only:
+            from edgepack.quantize.mnn_limits import bias_dropping_convs
+
             self._write_samples(calib)
             probe = self._quantize(set(), self.work / "probe.mnn")
-            self.layers = _weight_ops(probe.with_name(probe.name + ".json"), fp32)
+            ops = _weight_ops(probe.with_name(probe.name + ".json"), fp32)
+            prepared = _prepared_onnx(fp32)
+            damaged = bias_dropping_convs(prepared) if prepared else {}
+            self.pinned_float = [o for o in ops if o in damaged]
+            self.layers = [o for o in ops if o not in damaged]
+            if self.pinned_float:
+                self.method += "; kept in float (MNN's quantizer zeroes their bias): " + "; ".join(
+                    damaged[o] for o in self.pinned_float)
 
     def _write_samples(self, calib: list[dict[str, np.ndarray]]) -> None:
         root = self.work / "calib"
@@ -67,7 +78,7 @@ class MnnInt8:
                "width": int(shape[-1]) if shape else 1, "height": int(shape[-2]) if len(shape) > 1 else 1,
                "path": str(self.work / "calib") + "/", "used_sample_num": self.samples, "input_type": "sequence",
                "feature_quantize_method": "KL", "weight_quantize_method": "MAX_ABS",
-               "skip_quant_op_names": sorted(skip)}
+               "skip_quant_op_names": sorted(set(skip) | set(getattr(self, "pinned_float", [])))}
         cfg_path = self.work / "quant.json"
         cfg_path.write_text(json.dumps(cfg))
         log = run_tool([sys.executable, "-c", _QUANT, "mnnquant", str(self.fp32.path("model")), str(dst),
@@ -132,11 +143,17 @@ def _weight_ops(table: Path, fp32: Artifact) -> list[str]:
         ops = [o["name"] for o in json.loads(table.read_text())]
     except (OSError, ValueError) as e:
         raise ConversionError(f"mnn: the quantizer wrote no readable scale table ({e})") from e
-    prepared = Path(fp32.directory).parent.parent / "model.onnx"
-    if not prepared.exists():
-        prepared = Path(fp32.directory).parent / "model.onnx"
+    prepared = _prepared_onnx(fp32)
     weighted = set()
-    if prepared.exists():
+    if prepared is not None:
         g = onnx.load(str(prepared), load_external_data=False).graph
         weighted = {n.output[0] for n in g.node if n.op_type in ("Conv", "ConvTranspose", "Gemm", "MatMul")}
     return [o for o in ops if o in weighted or o.endswith("__matmul_converted")]
+
+
+def _prepared_onnx(fp32: Artifact) -> Path | None:
+    """The prepared ONNX model the fp32 artifact came from (convert's work directory layout)."""
+    for p in (Path(fp32.directory).parent.parent / "model.onnx", Path(fp32.directory).parent / "model.onnx"):
+        if p.exists():
+            return p
+    return None

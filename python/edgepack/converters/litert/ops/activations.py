@@ -38,11 +38,19 @@ def leaky_relu(ctx: Context, node) -> None:
 
 @lowers("HardSigmoid")
 def hard_sigmoid(ctx: Context, node) -> None:
-    """max(0, min(1, alpha*x + beta))."""
+    """max(0, min(1, alpha*x + beta)) as relu6(6*alpha*x + 6*beta) / 6: MUL, ADD with a fused RELU6, MUL.
+    XNNPACK (LiteRT's CPU path) has no RELU_0_TO_1, so that op split every hard-sigmoid (SE blocks,
+    hard-swish nets) out of its partition, in fp32 and int8 alike."""
+    from edgepack.converters.litert.builder import schema
+
     x = ctx.t(node.inputs[0])
-    y = ctx.binary("MUL", x, ctx.const(np.array(ctx.attr("alpha", 0.2), np.float32), hint="alpha"))
-    y = ctx.binary("ADD", y, ctx.const(np.array(ctx.attr("beta", 0.5), np.float32), hint="beta"))
-    ctx.op("RELU_0_TO_1", [y], [ctx.out()])
+    alpha, beta = float(ctx.attr("alpha", 0.2)), float(ctx.attr("beta", 0.5))
+    y = ctx.binary("MUL", x, ctx.const(np.array(6 * alpha, np.float32), hint="alpha6"))
+    b = ctx.const(np.array(6 * beta, np.float32), hint="beta6")
+    shape = list(np.broadcast_shapes(tuple(ctx.tshape(y)), tuple(ctx.tshape(b))))
+    z = ctx.temp(shape, ctx.tdtype(y), "add_relu6")
+    ctx.op("ADD", [y, b], [z], "AddOptions", fusedActivationFunction=schema().ActivationFunctionType.RELU6)
+    ctx.binary("MUL", z, ctx.const(np.array(1 / 6, np.float32), hint="sixth"), ctx.out())
 
 
 @lowers("Gelu")

@@ -209,3 +209,31 @@ def test_cli_info_reports_corruption(digits_bundle, tmp_path):
     assert r.returncode == 1 and "ncnn-fp16/model.ncnn.bin" in r.stderr
     r = run_cli("info", str(tmp_path / "missing.edgepack"))
     assert r.returncode == 2 and "not found" in r.stderr
+
+
+def test_member_inflating_past_declared_size_is_refused_before_it_is_written(digits_bundle, tmp_path):
+    """issue 14: a zip member that inflates far past the manifest's size_bytes was written out in full before
+    the hash check. Here the ncnn .bin is swapped for 64 MB of zeros (64 KB deflated) with a matching sha256."""
+    import hashlib
+    import json
+    import zipfile
+
+    import edgepack
+
+    big = bytes(64 << 20)
+    out = tmp_path / "bomb.edgepack"
+    with zipfile.ZipFile(digits_bundle) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        doc = json.loads(src.read("manifest.json"))
+        art = next(a for a in doc["artifacts"] if a["engine"] == "ncnn" and a["precision"] == "fp32")
+        bin_rel = art["files"]["bin"]
+        art["sha256"][bin_rel] = hashlib.sha256(big).hexdigest()
+        for info in src.infolist():
+            if info.filename == "manifest.json":
+                dst.writestr("manifest.json", json.dumps(doc))
+            elif info.filename == bin_rel:
+                dst.writestr(bin_rel, big)
+            else:
+                dst.writestr(info, src.read(info))
+    assert out.stat().st_size < 2 << 20
+    with pytest.raises(edgepack.BundleError, match="inflates"):
+        edgepack.load(out, engine="ncnn", precision="fp32")

@@ -233,6 +233,8 @@ def _check_labels(opt: PackOptions, post: PostprocessSpec, outputs: list[TensorI
 
 def _check_decodable(task: str, post: PostprocessSpec, outputs: list[TensorInfo]) -> None:
     """The task's post-processing must be able to read the output it is given (refused here, not at run time)."""
+    if post.kind == "none":
+        return
     shape = next(t.shape for t in outputs if t.name == post.output)
     need = {"topk": "[N, classes] with at least 2 classes",
             "yolo": "[1, 4+classes, anchors] or [1, anchors, 4+classes]",

@@ -204,10 +204,19 @@ class Bundle:
         except KeyError:
             raise BundleError(f"bundle '{self.path}': artifact file '{rel}' is missing from the zip; the bundle is "
                               "incomplete, repack it") from None
+        limit = self._declared_bytes(rel)
+        if info.file_size > limit:  # a "model.tflite" inflating to 2 GiB out of a 2 MB bundle: never written
+            raise BundleError(f"bundle '{self.path}': artifact file '{rel}' inflates to {info.file_size} bytes, more "
+                              f"than the manifest's {limit} for its artifact; the bundle is corrupt or hostile")
         h = hashlib.sha256()
+        done = 0
         try:
             with self._zip.open(info) as src:
                 while chunk := src.read(_CHUNK):
+                    done += len(chunk)
+                    if done > limit:
+                        raise BundleError(f"bundle '{self.path}': artifact file '{rel}' inflates past the manifest's "
+                                          f"{limit} bytes; the bundle is corrupt or hostile")
                     h.update(chunk)
                     if sink is not None:
                         sink.write(chunk)
@@ -215,6 +224,13 @@ class Bundle:
             raise BundleError(f"bundle '{self.path}': artifact file '{rel}' is corrupt ({e}); re-copy or repack "
                               "the bundle") from e
         self._check_digest(rel, want, h.hexdigest())
+
+    def _declared_bytes(self, rel: str) -> int:
+        """The most bytes `rel` may hold: its artifact's declared size_bytes (the manifest is validated)."""
+        for a in self.manifest.doc["artifacts"]:
+            if rel in a["sha256"]:
+                return int(a["size_bytes"])
+        return 0
 
     def _check_digest(self, rel: str, want: str, got: str) -> None:
         if got != want:

@@ -95,3 +95,31 @@ def test_kill_9_during_convert_leaves_output_complete_or_absent(tmp_path, after)
     assert (out / "convert.json").is_file()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.")] == []
     assert list(tmpdir.iterdir()) == []
+
+
+@pytest.fixture
+def tiny_fs(tmp_path):
+    """A 256 KiB tmpfs (root only): a real full disk, not an injected error."""
+    mnt = tmp_path / "full"
+    mnt.mkdir()
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mnt)], capture_output=True)
+    if r.returncode != 0:
+        pytest.skip("mounting a small tmpfs needs root (mount -t tmpfs)")
+    yield mnt
+    subprocess.run(["umount", str(mnt)], check=False)
+
+
+@pytest.mark.parametrize("where", ["output", "tmpdir"])
+def test_full_disk_is_one_line_and_leaves_nothing(tiny_fs, tmp_path, where):
+    env = dict(os.environ, PYTHONPATH=package_root())
+    out = tiny_fs / "out" if where == "output" else tmp_path / "out"
+    if where == "tmpdir":
+        env["TMPDIR"] = str(tiny_fs)
+    args = ["convert", str(DEMO), "--to", "ncnn,mnn", "-o", str(out)] if where == "output" else \
+        ["pack", str(DEMO), "--to", "ncnn,mnn", "--bench-runs", "0", "-o", str(tmp_path / "b.edgepack")]
+    r = subprocess.run([sys.executable, "-m", "edgepack", *args], env=env, capture_output=True, text=True,
+                       timeout=900)
+    assert r.returncode == 2, (r.stdout[-800:], r.stderr[-800:])
+    assert "no space left on the device" in r.stderr and "Traceback" not in r.stderr
+    assert r.stderr.strip().count("\n") == 0, r.stderr
+    assert list(tiny_fs.iterdir()) == [] and not out.exists() and not (tmp_path / "b.edgepack").exists()

@@ -52,6 +52,7 @@ def convert(model: str, to: str, precision: str, input_shape: tuple[str, ...], o
 
     from edgepack.api import PRECISIONS, describe_parity_inputs, parse_list
     from edgepack.api import convert as run_convert
+    from edgepack.cli.term import clean
     from edgepack.cli.ui import convert_table, err, out, steps
     from edgepack.converters import targets
     from edgepack.converters.prepare import parse_input_shapes
@@ -72,7 +73,7 @@ def convert(model: str, to: str, precision: str, input_shape: tuple[str, ...], o
     out.print(f"parity inputs: {describe_parity_inputs(result.parity_inputs)}")
     for r in result.results:
         if r.error:
-            err.print(f"[red]{r.engine} {r.precision}:[/red] {escape(r.error)}", soft_wrap=True)
+            err.print(f"[red]{r.engine} {r.precision}:[/red] {escape(clean(r.error))}", soft_wrap=True)
     out.print(f"wrote {result.out_dir} (convert.json + {sum(r.artifact is not None for r in result.results)} "
               "artifacts)")
     return 0 if result.ok else 1

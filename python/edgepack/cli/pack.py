@@ -81,6 +81,7 @@ def pack(model, task, labels_file, mean, std, color, resize, pad_value, crop_fra
     from rich.markup import escape
 
     from edgepack.api import describe_parity_inputs, parse_list
+    from edgepack.cli.term import clean
     from edgepack.cli.ui import err, out, pack_table, steps
     from edgepack.converters import targets
     from edgepack.converters.prepare import parse_input_shapes
@@ -103,9 +104,9 @@ def pack(model, task, labels_file, mean, std, color, resize, pad_value, crop_fra
     out.print(f"parity inputs: {describe_parity_inputs(res.convert.parity_inputs)}")
     for r in res.convert.results:
         if r.error:
-            err.print(f"[red]{r.engine} {r.precision}:[/red] {escape(r.error)}", soft_wrap=True)
+            err.print(f"[red]{r.engine} {r.precision}:[/red] {escape(clean(r.error))}", soft_wrap=True)
     for note in res.notes:
-        err.print(f"[yellow]note:[/yellow] {escape(note)}", soft_wrap=True)
+        err.print(f"[yellow]note:[/yellow] {escape(clean(note))}", soft_wrap=True)
     size = res.path.stat().st_size
     out.print(f"wrote {res.path} ({len(res.manifest['artifacts'])} artifacts, {size / 1e6:.2f} MB)")
     return 0 if res.ok else 1

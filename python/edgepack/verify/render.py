@@ -6,9 +6,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from rich.markup import escape
 from rich.table import Table
 
+from edgepack.cli.term import clean
 from edgepack.runtime._fsutil import atomic_write_bytes
+
+
+def md(value: object) -> str:
+    """A Markdown table cell from text a model named (outputs, layers, errors): one line, no table, HTML or
+    code breakout."""
+    return clean(value).replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;").replace("`", "'")
 
 
 def _fmt(v: float | None, spec: str) -> str:
@@ -20,32 +28,33 @@ def flat_rows(report: dict) -> list[dict]:
     for r in report["artifacts"]:
         for name, m in (r.get("outputs") or {"-": {}}).items():
             out.append({"engine": r["engine"], "precision": r["precision"], "device": r["device"],
-                        "vs": r.get("vs", "onnxruntime fp32"), "output": name, **m, "ok": r.get("ok", False),
-                        "error": r.get("error")})
+                        "vs": r.get("vs", "onnxruntime fp32"), "output": clean(name), **m, "ok": r.get("ok", False),
+                        "error": clean(r["error"]) if r.get("error") else None})
     return out
 
 
 def table(report: dict) -> Table:
-    t = Table(title=f"edgepack verify: {report['dir']} ({report['samples']} samples, {report['inputs']})")
+    t = Table(title=escape(f"edgepack verify: {clean(report['dir'])} ({report['samples']} samples, "
+                           f"{clean(report['inputs'])})"))
     for col in ("engine", "precision", "device", "vs", "output", "cosine", "max abs", "mean rel", "top-1", "top-5",
                 "status"):
         t.add_column(col, justify="right" if col in ("cosine", "max abs", "mean rel", "top-1", "top-5") else "left")
     for r in flat_rows(report):
         status = "[red]error[/red]" if r["error"] else ("[green]pass[/green]" if r["ok"] else "[red]FAIL[/red]")
-        t.add_row(r["engine"], r["precision"], r["device"], r["vs"], r["output"], _fmt(r.get("cosine"), ".8f"),
+        t.add_row(r["engine"], r["precision"], r["device"], r["vs"], escape(r["output"]), _fmt(r.get("cosine"), ".8f"),
                   _fmt(r.get("max_abs"), ".3g"), _fmt(r.get("mean_rel"), ".3g"), _fmt(r.get("top1"), ".2%"),
                   _fmt(r.get("top5"), ".2%"), status)
     return t
 
 
 def markdown(report: dict) -> str:
-    lines = [f"# edgepack verify: `{report['dir']}`", "",
-             f"{report['samples']} samples ({report['inputs']}); reference: ONNX Runtime fp32.", "",
+    lines = [f"# edgepack verify: {md(report['dir'])}", "",
+             f"{report['samples']} samples ({md(report['inputs'])}); reference: ONNX Runtime fp32.", "",
              "| engine | precision | device | vs | output | cosine | max abs | mean rel | top-1 | top-5 | status |",
              "|---|---|---|---|---|---:|---:|---:|---:|---:|---|"]
     for r in flat_rows(report):
-        status = "error: " + r["error"].replace("|", "/") if r["error"] else ("pass" if r["ok"] else "FAIL")
-        lines.append(f"| {r['engine']} | {r['precision']} | {r['device']} | {r['vs']} | {r['output']} | "
+        status = "error: " + md(r["error"]) if r["error"] else ("pass" if r["ok"] else "FAIL")
+        lines.append(f"| {r['engine']} | {r['precision']} | {r['device']} | {r['vs']} | {md(r['output'])} | "
                      f"{_fmt(r.get('cosine'), '.8f')} | {_fmt(r.get('max_abs'), '.3g')} | "
                      f"{_fmt(r.get('mean_rel'), '.3g')} | {_fmt(r.get('top1'), '.2%')} | "
                      f"{_fmt(r.get('top5'), '.2%')} | {status} |")
@@ -54,14 +63,14 @@ def markdown(report: dict) -> str:
         lines += ["", "## ncnn int8 vs fp32, layer by layer", ""]
         first = diag["first_divergent"]
         lines.append(f"First layer below cosine {diag['threshold']}: " + (
-            f"**{first['layer']}** ({first['type']}, blob `{first['blob']}`, cosine {first['cosine']:.6f})"
+            f"**{md(first['layer'])}** ({md(first['type'])}, blob {md(first['blob'])}, cosine {first['cosine']:.6f})"
             if first else "none"))
         lines += ["", "| layer | type | int8 | cosine | max abs |", "|---|---|---|---:|---:|"]
         for ly in diag["layers"]:
-            lines.append(f"| {ly['layer']} | {ly['type']} | {'yes' if ly['int8'] else ''} | "
+            lines.append(f"| {md(ly['layer'])} | {md(ly['type'])} | {'yes' if ly['int8'] else ''} | "
                          f"{_fmt(ly['cosine'], '.6f')} | {_fmt(ly['max_abs'], '.3g')} |")
     if report["notes"]:
-        lines += ["", "## Notes", ""] + [f"- {n}" for n in report["notes"]]
+        lines += ["", "## Notes", ""] + [f"- {md(n)}" for n in report["notes"]]
     return "\n".join(lines) + "\n"
 
 

@@ -82,7 +82,8 @@ def root_tarball(suite: str = "bookworm", arch: str = "arm64", say=print) -> Pat
         say(f"debootstrap {suite} {arch} (one time, ~8 min) -> {out}")
         subprocess.run(["debootstrap", f"--arch={arch}", "--variant=minbase", f"--include={PACKAGES}", suite,
                         str(root), MIRROR], check=True, stdout=subprocess.DEVNULL)
-        shutil.rmtree(root / "var" / "cache" / "apt" / "archives", ignore_errors=True)
+        for deb in (root / "var" / "cache" / "apt" / "archives").glob("*.deb"):
+            deb.unlink()  # the downloaded packages are installed already
         part = Path(tmp) / "root.tar"
         subprocess.run(["tar", "-C", str(root), "--numeric-owner", "-cf", str(part), "."], check=True)
         os.replace(part, out)
@@ -141,7 +142,8 @@ def chroot_env(cpu: str, extra: dict[str, str] | None = None) -> dict[str, str]:
 def run(root: Path, cmd: list[str], cpu: str, env: dict[str, str] | None = None, timeout: float = 1800,
         check: bool = False) -> subprocess.CompletedProcess:
     """Run `cmd` inside the root under qemu CPU model `cpu`; output captured as text."""
-    return subprocess.run(["chroot", str(root), *cmd], env=chroot_env(cpu, env), capture_output=True, text=True,
+    chroot = shutil.which("chroot") or "/usr/sbin/chroot"
+    return subprocess.run([chroot, str(root), *cmd], env=chroot_env(cpu, env), capture_output=True, text=True,
                           timeout=timeout, check=check)
 
 
@@ -182,7 +184,8 @@ def main(argv: list[str] | None = None) -> int:
         dest = Path(tempfile.mkdtemp(prefix="edgepack-board-"))
         extract(root_tarball(args.suite), dest)
         print(f"root at {dest} (QEMU_CPU={args.cpu}); remove it with: rm -rf {dest}", file=sys.stderr)
-        return subprocess.call(["chroot", str(dest), "/bin/bash"], env=chroot_env(args.cpu))
+        return subprocess.call([shutil.which("chroot") or "/usr/sbin/chroot", str(dest), "/bin/bash"],
+                               env=chroot_env(args.cpu))
     return 0
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import glob
+import json
 import os
 import re
 import shutil
@@ -174,6 +175,12 @@ def build_one(plat_name: str, version: str, out_dir: Path, *, work: Path, py_inc
         "SKBUILD_WHEEL_TAGS": f"{tag}-{tag}-{plat_name}",
         "SKBUILD_BUILD_DIR": str(build_dir / "cmake"),
     })
+    # CMake caches the compiler flags of the first configure: a build directory made with other settings is
+    # started afresh
+    stamp = build_dir / "settings.json"
+    settings = json.dumps({k: env[k] for k in sorted(env) if k.startswith(("EDGEPACK_", "SKBUILD_", "SETUPTOOLS_"))})
+    if not stamp.is_file() or stamp.read_text() != settings:
+        shutil.rmtree(build_dir / "cmake", ignore_errors=True)
     raw = build_dir / "raw"
     shutil.rmtree(raw, ignore_errors=True)
     cmd = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", str(raw), str(ROOT)]
@@ -181,6 +188,7 @@ def build_one(plat_name: str, version: str, out_dir: Path, *, work: Path, py_inc
     print(f"build_wheels: {tag} {plat_name} ({plat.zig_target}, {plat.flags}, Vulkan {'on' if vulkan else 'off'})",
           flush=True)
     subprocess.run(cmd, env=env, check=True)
+    stamp.write_text(settings)
     (wheel,) = raw.glob("*.whl")
     out_dir.mkdir(parents=True, exist_ok=True)
     for old in out_dir.glob(f"edgepack-*-{tag}-{tag}-*{plat_name.split('_', 1)[1]}.whl"):

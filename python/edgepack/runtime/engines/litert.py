@@ -51,8 +51,8 @@ def load_failure(dist: str, error: BaseException) -> str:
     text = str(error)
     missing = sorted(set(re.findall(r"(GLIBC(?:XX)?_[0-9.]+)'? not found", text)))
     if missing:
-        return (f"{dist} cannot load on this system: it needs {', '.join(missing)}, newer than this system's C "
-                f"library (its wheel's manylinux tag claims less)")
+        return (f"{dist} cannot load on this system: its libraries need {', '.join(missing)}, which this "
+                f"system's C/C++ runtime lacks (the wheel's manylinux tag claims less)")
     first = text.splitlines()[0] if text else type(error).__name__
     return f"{dist} failed to import ({first[:300]})"
 

@@ -55,16 +55,17 @@ class Platform:
 
 
 PLATFORMS: dict[str, Platform] = {
-    # -mcpu=generic is zig's name for plain ARMv8.0-A (zig reads -march as a CPU name).
+    # No -mcpu: zig's default CPU for a cross target is its baseline, plain ARMv8.0-A (zig reads -march as a CPU
+    # name; an explicit -mcpu=generic would also make it build a second libc++). The objdump scan checks it.
     # -mno-outline-atomics: clang would otherwise call libgcc-style __aarch64_ldadd4_* helpers whose LSE
     # instructions are gated at run time; without them the module holds no LSE at all (checked by objdump).
-    "linux_aarch64": Platform("aarch64-linux-gnu.2.17", "aarch64", "-mcpu=generic -mno-outline-atomics",
-                              "aarch64-linux-gnu", True, ("llvm-objdump", "aarch64-linux-gnu-objdump")),
-    "linux_x86_64": Platform("x86_64-linux-gnu.2.17", "x86_64", "-mcpu=x86_64", "x86_64-linux-gnu", True,
+    "linux_aarch64": Platform("aarch64-linux-gnu.2.17", "aarch64", "-mno-outline-atomics",
+                              "aarch64-linux-gnu", True, ("aarch64-linux-gnu-objdump", "llvm-objdump")),
+    "linux_x86_64": Platform("x86_64-linux-gnu.2.17", "x86_64", "", "x86_64-linux-gnu", True,
                              ("llvm-objdump", "objdump")),
     # 32-bit Pi OS: NEON is required (as ncnn's armv7l wheels do). pyconfig.h differs from the host's (4-byte
     # long/pointer/size_t), so --python-include must point at the armhf headers (Debian libpython3.X-dev:armhf).
-    "linux_armv7l": Platform("arm-linux-gnueabihf.2.17", "armv7l", "-march=armv7-a -mfpu=neon -mfloat-abi=hard",
+    "linux_armv7l": Platform("arm-linux-gnueabihf.2.17", "armv7l", "-mfpu=neon -mfloat-abi=hard",
                              "arm-linux-gnueabihf", False, ("llvm-objdump", "arm-linux-gnueabihf-objdump")),
 }
 
@@ -80,8 +81,10 @@ _ABOVE_V80 = re.compile(
 
 def above_baseline(so: Path, objdump: str) -> list[str]:
     """Disassembly lines of `so` holding instructions above ARMv8.0-A (empty list = safe for a Pi 3)."""
-    text = subprocess.run([objdump, "-d", "--no-show-raw-insn", str(so)], check=True, capture_output=True,
-                          text=True).stdout
+    cmd = [objdump, "-d", "--no-show-raw-insn", str(so)]
+    if "llvm" in Path(objdump).name:  # llvm-objdump prints <unknown> for extensions it is not told to decode
+        cmd.insert(1, "--mattr=+v8.6a,+lse,+fullfp16,+dotprod,+i8mm,+bf16")
+    text = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     return [ln.strip() for ln in text.splitlines() if _ABOVE_V80.search(ln)]
 
 

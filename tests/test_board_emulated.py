@@ -11,6 +11,7 @@ ${XDG_CACHE_HOME:-~/.cache}/edgepack-tests/). About 3 min with a warm cache, ~15
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import platform
@@ -34,10 +35,12 @@ import board_root  # noqa: E402
 import build_wheels  # noqa: E402
 
 MISSING = board_root.missing_requirements()
+MISSING_PIP = [m for m in ("ziglang", "auditwheel") if importlib.util.find_spec(m) is None]
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(bool(MISSING),
                        reason=f"needs {', '.join(MISSING)} (apt-get install {' '.join(board_root.APT)})"),
+    pytest.mark.skipif(bool(MISSING_PIP), reason=f"needs {', '.join(MISSING_PIP)} (pip install 'edgepack[build]')"),
     pytest.mark.skipif(platform.machine() != "x86_64", reason="emulates aarch64 from an x86_64 host"),
 ]
 

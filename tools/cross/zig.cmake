@@ -18,6 +18,9 @@ set(CMAKE_RANLIB "${CMAKE_CURRENT_LIST_DIR}/zig-ranlib" CACHE FILEPATH "" FORCE)
 set(CMAKE_STRIP "${CMAKE_CURRENT_LIST_DIR}/zig-strip" CACHE FILEPATH "" FORCE)
 set(CMAKE_C_FLAGS_INIT "$ENV{EDGEPACK_CROSS_FLAGS}")
 set(CMAKE_CXX_FLAGS_INIT "$ENV{EDGEPACK_CROSS_FLAGS}")
+# strip at link time: the host's binutils strip does not know the target's ELF, zig's objcopy cannot strip
+set(CMAKE_MODULE_LINKER_FLAGS_INIT "-s")
+set(CMAKE_SHARED_LINKER_FLAGS_INIT "-s")
 
 # Headers and libraries come from zig and the target Python only: the host's /usr/include (its glibc, its
 # Vulkan headers) must never reach a cross compile. Programs (glslangValidator) and CMake packages that are
@@ -31,3 +34,6 @@ set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE BOTH)
 # Python: the target's headers; the extension suffix comes from SKBUILD_SOABI (SETUPTOOLS_EXT_SUFFIX).
 set(Python_INCLUDE_DIR "$ENV{EDGEPACK_PY_INCLUDE}" CACHE PATH "" FORCE)
 set(PYBIND11_USE_CROSSCOMPILING ON CACHE BOOL "" FORCE)
+
+# No LTO: pybind11 would probe -flto, and every LTO link makes zig build (and cache) a second libc++.
+set(CMAKE_INTERPROCEDURAL_OPTIMIZATION OFF)

@@ -12,6 +12,8 @@ import time
 
 import numpy as np
 
+MARK = "BOARD_PROBE_JSON "
+
 
 def main() -> None:
     bundle, png, npy, nv21, w, h, engines = sys.argv[1:8]
@@ -34,7 +36,7 @@ def main() -> None:
             raw = s.run(image, raw=True)
             res["raw"] = {k: np.asarray(v, np.float64).ravel().tolist() for k, v in raw.items()}
         out["engines"][engine] = res
-    print(json.dumps(out))
+    print(MARK + json.dumps(out))  # engines print to stdout too (MNN at exit): the marker finds this line
 
 
 if __name__ == "__main__":

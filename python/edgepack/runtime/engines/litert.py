@@ -45,6 +45,17 @@ def _interpreter_class():
                                  "(or tflite-runtime)")
 
 
+def runtime_failure(module: str, error: BaseException) -> str:
+    """One line for an Interpreter that imported but cannot start: tflite-runtime 2.14 is built against numpy
+    1.x and fails with numpy 2 ("numpy.core.multiarray failed to import" / "_ARRAY_API not found")."""
+    dist = dict((m.split(".")[0], d) for m, d in _RUNTIMES).get(module, module)
+    text = f"{error} {error.__cause__ or ''} {error.__context__ or ''}"
+    if "multiarray failed to import" in text or "_ARRAY_API" in text:
+        return (f"{dist} cannot run with numpy {np.__version__} (its wheel is built against numpy 1.x); install "
+                f"'numpy<2' in this environment, or use a system where ai-edge-litert loads")
+    return f"{dist} failed to start ({str(error).splitlines()[0][:300] if str(error) else type(error).__name__})"
+
+
 def load_failure(dist: str, error: BaseException) -> str:
     """One line on why `dist` does not load here, naming the missing glibc / libstdc++ versions if that is
     the cause (the dynamic loader's "version `GLIBC_2.34' not found")."""
@@ -67,11 +78,14 @@ class LiteRtEngine(Engine):
 
     def _load(self, artifact: Artifact, threads: int, device: str) -> None:
         Interpreter = _interpreter_class()
-        if "model" in artifact.memory:
-            self._content = bytes(artifact.memory["model"])  # the interpreter reads it for its whole life
-            self._it = Interpreter(model_content=self._content, num_threads=threads)
-        else:
-            self._it = Interpreter(model_path=str(artifact.path("model")), num_threads=threads)
+        try:
+            if "model" in artifact.memory:
+                self._content = bytes(artifact.memory["model"])  # the interpreter reads it for its whole life
+                self._it = Interpreter(model_content=self._content, num_threads=threads)
+            else:
+                self._it = Interpreter(model_path=str(artifact.path("model")), num_threads=threads)
+        except (ImportError, AttributeError) as e:  # the wrapper .so imports numpy's C API on first use
+            raise EngineUnavailableError(runtime_failure(Interpreter.__module__.split(".")[0], e)) from e
         self._it.allocate_tensors()
         ins, outs = self._it.get_input_details(), self._it.get_output_details()
         self._in_idx = _match(self.inputs, ins)

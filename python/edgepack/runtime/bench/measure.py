@@ -76,11 +76,11 @@ def measure(artifact: Artifact, feeds: dict[str, np.ndarray], threads: int, runs
             device_kind: str = "cpu") -> dict:
     """Load + time the artifact in this process. Meant to run inside call_isolated."""
     from edgepack.runtime._quiet import quiet_stdout
-    from edgepack.runtime.engines import ENGINES, get_engine
+    from edgepack.runtime.engines import get_engine, provider
 
     cls = get_engine(artifact.engine)
     with quiet_stdout():  # import the engine's package before the baseline: its import is not the model's cost
-        importlib.import_module(ENGINES[artifact.engine][3])
+        importlib.import_module(provider(artifact.engine) or artifact.engine)
     base_kb = _reset_peak_rss()
     base_max = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t0 = time.perf_counter()

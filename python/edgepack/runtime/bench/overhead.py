@@ -99,10 +99,10 @@ def _import_engine_package(engine: str) -> None:
     import importlib
 
     from edgepack.runtime._quiet import quiet_stdout
-    from edgepack.runtime.engines import ENGINES
+    from edgepack.runtime.engines import provider
 
     with quiet_stdout():
-        importlib.import_module(ENGINES[engine][3])
+        importlib.import_module(provider(engine) or engine)
 
 
 def load_overhead(bundle: str | Path, artifact: Artifact, threads: int, repeats: int = 5,

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from edgepack.errors import BundleError, EngineUnavailableError
 from edgepack.runtime.bench.device import device_identity
 from edgepack.runtime.bundle.manifest import Manifest
-from edgepack.runtime.engines import ENGINES, module_present
+from edgepack.runtime.engines import ENGINES, provider
 from edgepack.runtime.limits import check_threads
 
 # ARM: fp16 arithmetic is native on ARMv8.2 cores and ncnn's ARM kernels are its most tuned.
@@ -164,7 +164,7 @@ def _vulkan_available() -> bool:
 
 def _installed(engine: str) -> bool:
     """The engine's package is importable (find_spec only: no metadata lookup on the load path)."""
-    return engine in ENGINES and module_present(ENGINES[engine][3])
+    return engine in ENGINES and provider(engine) is not None
 
 
 def _keys(arts: list[dict]) -> str:

@@ -10,13 +10,15 @@ from dataclasses import dataclass
 
 from edgepack.errors import EngineUnavailableError
 
-# name -> (module, class, distribution on PyPI, importable module that must exist)
+# name -> (module, class, distribution on PyPI, importable module that must exist). The importable module may
+# list alternatives separated by "|", first preferred: LiteRT runs on ai-edge-litert or on tflite-runtime (the
+# one with wheels for Python <= 3.11 on glibc < 2.34, where ai-edge-litert's wheels do not load).
 _P = "edgepack.runtime.engines."
 ENGINES: dict[str, tuple[str, str, str, str]] = {
     "onnxruntime": (_P + "onnxruntime", "OnnxRuntimeEngine", "onnxruntime", "onnxruntime"),
     "ncnn": (_P + "ncnn", "NcnnEngine", "ncnn", "ncnn"),
     "mnn": (_P + "mnn", "MnnEngine", "mnn", "MNN"),
-    "litert": (_P + "litert", "LiteRtEngine", "ai-edge-litert", "ai_edge_litert"),
+    "litert": (_P + "litert", "LiteRtEngine", "ai-edge-litert", "ai_edge_litert|tflite_runtime"),
     "litert-native": (_P + "litert_native", "LiteRtNativeEngine", "ai-edge-litert", "ai_edge_litert"),
     "openvino": (_P + "openvino", "OpenVinoEngine", "openvino", "openvino"),
 }
@@ -38,11 +40,25 @@ def module_present(mod: str) -> bool:
         return False
 
 
+# importable module -> its distribution, for alternatives that are not the registry's main distribution
+_DISTRIBUTIONS = {"tflite_runtime": "tflite-runtime"}
+
+
+def provider(name: str) -> str | None:
+    """The first importable module that provides engine `name` (find_spec only: nothing is imported)."""
+    for mod in _entry(name)[3].split("|"):
+        if module_present(mod):
+            return mod
+    return None
+
+
 def engine_status(name: str) -> EngineStatus:
-    _, _, dist, mod = _entry(name)
-    installed = module_present(mod)
+    _, _, dist, _ = _entry(name)
+    mod = provider(name)
+    installed = mod is not None
     version = ""
     if installed:
+        dist = _DISTRIBUTIONS.get(mod, dist)
         try:
             version = importlib.metadata.version(dist)
         except importlib.metadata.PackageNotFoundError:

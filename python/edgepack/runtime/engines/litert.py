@@ -3,18 +3,69 @@ Tensors are matched to ONNX names through the artifact's engine_name, else by na
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import re
+import sys
+
 import numpy as np
 
+from edgepack.errors import EngineUnavailableError
 from edgepack.runtime.artifact import Artifact
 from edgepack.runtime.engines.base import Engine
 
+# (module with the Interpreter, its distribution), first preferred
+_RUNTIMES = (("ai_edge_litert.interpreter", "ai-edge-litert"), ("tflite_runtime.interpreter", "tflite-runtime"))
+_warned: set[str] = set()
+
 
 def _interpreter_class():
-    try:
-        from ai_edge_litert.interpreter import Interpreter
-    except ImportError:
-        from tflite_runtime.interpreter import Interpreter  # fallback runtime
-    return Interpreter
+    """ai-edge-litert's Interpreter, else tflite-runtime's. ai-edge-litert 2.x wheels are tagged manylinux_2_27
+    but their .so files need GLIBC_2.34 and GLIBCXX_3.4.30, so pip installs them on older systems (Debian 11,
+    Ubuntu 20.04 / JetPack 5) where they fail to load: that failure is an ImportError (or OSError) from the
+    dynamic loader, caught here, reported in one line, and tflite-runtime is used if it is installed."""
+    failures = []
+    for module, dist in _RUNTIMES:
+        if importlib.util.find_spec(module.split(".")[0]) is None:
+            continue
+        try:
+            cls = importlib.import_module(module).Interpreter
+        except (ImportError, OSError) as e:
+            failures.append((dist, load_failure(dist, e)))
+            continue
+        for failed, why in failures:
+            if failed not in _warned:  # once per process: a board loading many bundles says it once
+                _warned.add(failed)
+                print(f"edgepack: {why}; using {dist} instead", file=sys.stderr)
+        return cls
+    if failures:
+        raise EngineUnavailableError("; ".join(why for _, why in failures) +
+                                     "; install tflite-runtime (pip install tflite-runtime) or run on a newer OS")
+    raise EngineUnavailableError("engine 'litert' is not installed; install it with: pip install ai-edge-litert "
+                                 "(or tflite-runtime)")
+
+
+def runtime_failure(module: str, error: BaseException) -> str:
+    """One line for an Interpreter that imported but cannot start: tflite-runtime 2.14 is built against numpy
+    1.x and fails with numpy 2 ("numpy.core.multiarray failed to import" / "_ARRAY_API not found")."""
+    dist = dict((m.split(".")[0], d) for m, d in _RUNTIMES).get(module, module)
+    text = f"{error} {error.__cause__ or ''} {error.__context__ or ''}"
+    if "multiarray failed to import" in text or "_ARRAY_API" in text:
+        return (f"{dist} cannot run with numpy {np.__version__} (its wheel is built against numpy 1.x); install "
+                f"'numpy<2' in this environment, or use a system where ai-edge-litert loads")
+    return f"{dist} failed to start ({str(error).splitlines()[0][:300] if str(error) else type(error).__name__})"
+
+
+def load_failure(dist: str, error: BaseException) -> str:
+    """One line on why `dist` does not load here, naming the missing glibc / libstdc++ versions if that is
+    the cause (the dynamic loader's "version `GLIBC_2.34' not found")."""
+    text = str(error)
+    missing = sorted(set(re.findall(r"(GLIBC(?:XX)?_[0-9.]+)'? not found", text)))
+    if missing:
+        return (f"{dist} cannot load on this system: its libraries need {', '.join(missing)}, which this "
+                f"system's C/C++ runtime lacks (the wheel's manylinux tag claims less)")
+    first = text.splitlines()[0] if text else type(error).__name__
+    return f"{dist} failed to import ({first[:300]})"
 
 
 class LiteRtEngine(Engine):
@@ -27,11 +78,14 @@ class LiteRtEngine(Engine):
 
     def _load(self, artifact: Artifact, threads: int, device: str) -> None:
         Interpreter = _interpreter_class()
-        if "model" in artifact.memory:
-            self._content = bytes(artifact.memory["model"])  # the interpreter reads it for its whole life
-            self._it = Interpreter(model_content=self._content, num_threads=threads)
-        else:
-            self._it = Interpreter(model_path=str(artifact.path("model")), num_threads=threads)
+        try:
+            if "model" in artifact.memory:
+                self._content = bytes(artifact.memory["model"])  # the interpreter reads it for its whole life
+                self._it = Interpreter(model_content=self._content, num_threads=threads)
+            else:
+                self._it = Interpreter(model_path=str(artifact.path("model")), num_threads=threads)
+        except (ImportError, AttributeError) as e:  # the wrapper .so imports numpy's C API on first use
+            raise EngineUnavailableError(runtime_failure(Interpreter.__module__.split(".")[0], e)) from e
         self._it.allocate_tensors()
         ins, outs = self._it.get_input_details(), self._it.get_output_details()
         self._in_idx = _match(self.inputs, ins)

@@ -8,22 +8,16 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from edgepack.cpp_sources import cpp_dir
 from edgepack.errors import InputError
 
-_MARKER = Path("include") / "edgepack" / "preprocess.h"
 # what an app needs: the CMake entry point, the headers and the sources; not the pybind11 bindings
 _APP_PARTS = ("CMakeLists.txt", "include", "src")
 
 
 def cpp_source_dir() -> Path:
-    """The directory holding edgepack's cpp/ tree (CMakeLists.txt, include/, src/)."""
-    package = Path(__file__).resolve().parent.parent  # .../edgepack
-    for candidate in (package / "cpp", package.parent.parent / "cpp"):
-        if (candidate / _MARKER).is_file() and (candidate / "CMakeLists.txt").is_file():
-            return candidate
-    raise InputError(f"edgepack's C++ sources are not part of this installation (looked in {package / 'cpp'} and "
-                     f"{package.parent.parent / 'cpp'}); install edgepack from a wheel that carries edgepack/cpp "
-                     "or run from a source checkout")
+    """The directory holding edgepack's cpp/ tree (CMakeLists.txt, include/, src/): edgepack.cpp_sources decides."""
+    return cpp_dir()
 
 
 def cpp_source_files() -> dict[str, bytes]:

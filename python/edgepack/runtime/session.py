@@ -136,5 +136,8 @@ class Session:
 def load(path: str | Path, engine: str = "auto", precision: str = "auto", threads: int | None = None) -> Session:
     """Open a bundle (.edgepack zip or directory): validate the manifest, choose the artifact (engine='auto':
     fastest measured on this device class, else the default order; `Session.choice.explain()` says why),
-    check its sha256 and load it. threads=None uses min(4, cores)."""
-    return Session(path, engine=engine, precision=precision, threads=threads)
+    check its sha256 and load it. threads=None uses min(4, cores). A plain name that is not a path loads the
+    model installed from its wheel (edgepack wheel; runtime/installed.py)."""
+    from edgepack.runtime.installed import resolve
+
+    return Session(resolve(path), engine=engine, precision=precision, threads=threads)

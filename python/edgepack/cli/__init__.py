@@ -18,9 +18,9 @@ def cli() -> None:
     on the device (runtime)."""
 
 
-from edgepack.cli import bundle, convert, doctor, pack, template, verify  # noqa: E402  (commands register)
+from edgepack.cli import bundle, convert, deploy, doctor, pack, template, verify  # noqa: E402  (commands register)
 
-for _module in (convert, pack, bundle, template, verify, doctor):
+for _module in (convert, pack, bundle, template, verify, doctor, deploy):
     _module.register(cli)
 
 

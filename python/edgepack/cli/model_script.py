@@ -31,16 +31,22 @@ def expand_inputs(inputs: tuple[str, ...]) -> list[str]:
     return out
 
 
-def _camera_frames(index: int, frames: int):
-    """BGR frames from camera `index` through OpenCV (not a runtime dependency: only --camera needs it)."""
+def open_camera(index: int):
+    """An opened OpenCV capture of camera `index` (OpenCV is not a runtime dependency: only --camera needs it)."""
     try:
         import cv2
     except ImportError:
         raise InputError("--camera needs OpenCV: pip install opencv-python-headless") from None
     cap = cv2.VideoCapture(index)
+    if not cap.isOpened():
+        cap.release()
+        raise InputError(f"cannot open camera {index}; list cameras with: ls /dev/video*")
+    return cap
+
+
+def _camera_frames(cap, index: int, frames: int):
+    """BGR frames from an opened capture until `frames` (0: until Ctrl-C or the camera stops)."""
     try:
-        if not cap.isOpened():
-            raise InputError(f"cannot open camera {index}; list cameras with: ls /dev/video*")
         n = 0
         while frames == 0 or n < frames:
             ok, frame = cap.read()
@@ -75,13 +81,14 @@ def _command(bundle: Path, prog: str) -> click.Command:
         if frames < 0 or (camera is not None and camera < 0):
             raise InputError("--camera and --frames take numbers >= 0")
         images = expand_inputs(inputs) if inputs else []
+        cap = open_camera(camera) if camera is not None else None  # before the model loads: fail fast
         with load(bundle, engine=engine, precision=precision, threads=threads) as sess:
             echo(f"{clean(sess.manifest.name)}: {sess.task} with {sess.engine} {sess.precision} "
                  f"({sess.choice.threads} threads)")
             for img in images:
                 echo(f"{clean(img)}: {clean(sess.run(img))}")
-            if camera is not None:
-                for n, frame in _camera_frames(camera, frames):
+            if cap is not None:
+                for n, frame in _camera_frames(cap, camera, frames):
                     echo(f"camera {camera} frame {n}: {clean(sess.run(frame, color='BGR'))}")
         return 0
 

@@ -134,9 +134,9 @@ class EngineWheel:
         marker, so a wheel with a real glibc need is only chosen correctly by the wheelhouse."""
         out = [("platform_machine", "!=", m) for m in KNOWN_MACHINES if m not in self.machines]
         if self.python_min > MIN_PYTHON:
-            out.append(("python_version", ">=", "%d.%d" % self.python_min))
+            out.append(("python_version", ">=", f"{self.python_min[0]}.{self.python_min[1]}"))
         if self.python_max is not None:
-            out.append(("python_version", "<", "%d.%d" % (self.python_max[0], self.python_max[1] + 1)))
+            out.append(("python_version", "<", f"{self.python_max[0]}.{self.python_max[1] + 1}"))
         return out
 
 

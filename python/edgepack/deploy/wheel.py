@@ -27,6 +27,7 @@ from edgepack.runtime.bundle.reader import Bundle
 
 PYPI_FILE_LIMIT = 100 * 1000 * 1000  # PyPI's default per-file upload limit ("File too large ... 100 MB")
 ENTRY_POINT_GROUP = "edgepack.models"
+ENGINE_ALIASES = {"tflite": "litert"}  # pack's --to name -> the engine its artifacts run on
 # import names a model package must not take: they would shadow what the model itself needs to run
 _RESERVED = {"edgepack", "numpy", "click", "PIL", "ncnn", "MNN", "ai_edge_litert", "tflite_runtime", "openvino",
              "onnxruntime", "cv2", "pip", "setuptools", "wheel", "packaging"}
@@ -120,6 +121,7 @@ def _select(artifacts: list[dict], engines: list[str] | None, target: Target | N
     have = sorted({a["engine"] for a in artifacts})
     kept = list(artifacts)
     if engines:
+        engines = [ENGINE_ALIASES.get(e, e) for e in engines]
         unknown = [e for e in engines if e not in have]
         if unknown:
             raise InputError(f"--engines {','.join(unknown)}: the bundle has no such artifacts; it has "

@@ -108,8 +108,11 @@ def _cross_build(root: Path, target: Target, dest: Path, log) -> Path:
         raise RuntimeBuildError(f"cross-building the runtime for {target.describe()} needs {script} (the board "
                                 "build); pass --runtime-wheel FILE instead")
     spec = importlib.util.spec_from_file_location("edgepack_build_wheels", script)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = sys.modules.get(spec.name)
+    if module is None:
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module  # its dataclasses look their module up there
+        spec.loader.exec_module(module)
     log(f"cross-building the runtime wheel for {target.platform} cp{target.python.replace('.', '')} "
         "(tools/build_wheels.py; the first zig build takes minutes)")
     out_dir = dest / ".runtime-build"

@@ -104,6 +104,11 @@ def _run(cmd: list[str], target: Target, what: str) -> None:
         return
     text = proc.stderr + proc.stdout
     missing = _NO_MATCH.findall(text)
+    if what == "download" and missing and not _NETWORK.search(text):
+        # with retries off pip names no connection error unless asked for debug output: ask once, to tell
+        # "the index has no such wheel" from "the index cannot be reached"
+        again = subprocess.run(cmd + ["-vvv"], capture_output=True, text=True, env=env, timeout=_PIP_TIMEOUT)
+        text += again.stderr + again.stdout
     if what == "download" and _NETWORK.search(text):
         raise DownloadError(f"pip could not reach the package index ({_first(_NETWORK, text)}): the wheelhouse "
                             f"downloads the engine and numpy wheels for {target.describe()} here, on the "

@@ -189,3 +189,19 @@ def test_installed_wheel_loads_by_import_by_name_and_as_a_console_script(bundle,
     subprocess.run([str(py), "-m", "pip", "uninstall", "-q", "-y", "digits"], check=True, env=clean_env())
     site = next((tmp_path / "venv" / "lib").glob("python3.*/site-packages"))
     assert not list(site.glob("digits*")) and not (tmp_path / "venv" / "bin" / "digits").exists()
+
+
+def test_engine_without_a_runtime_extra_is_required_by_its_distribution_and_unknown_ones_warn(bundle, tmp_path):
+    from edgepack.deploy.wheel import runtime_extras
+
+    d = _unzip(bundle, tmp_path / "b")
+    doc = json.loads((d / "manifest.json").read_text())
+    engines = {"mnn": "openvino", "litert": "tensorrt"}  # same files, other engine names: metadata only
+    for art in doc["artifacts"]:
+        art["engine"] = engines.get(art["engine"], art["engine"])
+    doc["benchmarks"] = []
+    (d / "manifest.json").write_text(json.dumps(doc))
+    res = build_wheel(d, tmp_path / "o")
+    openvino = "edgepack[openvino]>=0.1.0" if "openvino" in (runtime_extras() or ()) else "openvino"
+    assert f'{openvino}; platform_machine != "armv7l"' in res.requires
+    assert res.warnings == ["engine 'tensorrt' has no known wheels: the model wheel does not install it"]

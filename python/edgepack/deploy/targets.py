@@ -116,6 +116,14 @@ class EngineWheel:
         m = re.fullmatch(r"edgepack\[(\w+)\]", self.requirement)
         return m.group(1) if m else None
 
+    def requirement_for(self, runtime_extras: set[str] | None) -> str:
+        """The extra when the runtime provides it, else the engine's distribution itself (an extra the runtime
+        lacks would install nothing: pip only warns about it)."""
+        extra = self.extra()
+        if extra is None or runtime_extras is None or extra in runtime_extras:
+            return self.requirement
+        return self.dist
+
     def refusal(self, t: Target) -> str | None:
         """Why this wheel cannot serve target `t` (None: it can)."""
         if t.machine not in self.machines:

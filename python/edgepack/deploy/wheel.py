@@ -161,17 +161,18 @@ def requirements(engines: list[str], floor: str, target: Target | None, warnings
     """Requires-Dist lines: the runtime with [images] (the console script decodes image files) and each
     engine's extra; for a generic wheel the PEP 508 markers of where each engine's wheels exist."""
     groups: dict[str, set[str]] = {"": {"edgepack[images]"}}
+    extras = runtime_extras()
     for engine in sorted(set(engines)):
         if target is not None:
             chosen = plan_engines([engine], target).chosen[engine]
-            groups[""].add(chosen.requirement)
+            groups[""].add(chosen.requirement_for(extras))
             continue
         options = ENGINE_WHEELS.get(engine)
         if not options:
             warnings.append(f"engine '{engine}' has no known wheels: the model wheel does not install it")
             continue
         for marker, wheel in _markers(options):
-            groups.setdefault(marker, set()).add(wheel.requirement)
+            groups.setdefault(marker, set()).add(wheel.requirement_for(extras))
     lines = []
     for marker in sorted(groups):
         extras = sorted(r[9:-1] for r in groups[marker] if r.startswith("edgepack["))
@@ -179,6 +180,16 @@ def requirements(engines: list[str], floor: str, target: Target | None, warnings
         reqs = ([f"edgepack[{','.join(extras)}]>={floor}"] if extras else []) + plain
         lines += [r + (f"; {marker}" if marker else "") for r in reqs]
     return lines
+
+
+def runtime_extras() -> set[str] | None:
+    """The extras of the installed edgepack (the source the runtime wheel is built from); None if unknown."""
+    from importlib.metadata import PackageNotFoundError, metadata
+
+    try:
+        return set(metadata("edgepack").get_all("Provides-Extra") or [])
+    except PackageNotFoundError:
+        return None
 
 
 def _markers(options: tuple[EngineWheel, ...]) -> list[tuple[str, EngineWheel]]:

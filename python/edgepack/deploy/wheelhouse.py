@@ -74,9 +74,6 @@ def build_wheelhouse(bundle: str | Path, out: str | Path, target: Target, name: 
         log(f"downloading for {target.describe()}: {', '.join(needs)}")
         pip_download(needs, target, staging, [Path(d) for d in find_links])
         installs = check_offline(staging, target, f"{model.dist}=={model.version}")
-        unused = _unused(staging, installs)
-        for f in unused:  # e.g. a wheel pip download fetched for a marker the board does not match
-            f.unlink()
         _write_install_sh(staging, model, target)
         wheels = sorted((p.name, p.stat().st_size) for p in staging.glob("*.whl"))
         os.chmod(staging, 0o755)  # mkdtemp makes 0700; the set is meant to be copied and shared
@@ -86,11 +83,6 @@ def build_wheelhouse(bundle: str | Path, out: str | Path, target: Target, name: 
         raise
     return WheelhouseResult(out, target, model, {e: w.dist for e, w in sorted(chosen.items())}, how, wheels,
                             [f"{i['name']}=={i['version']}" for i in installs], list(model.warnings))
-
-
-def _unused(staging: Path, installs: list[dict]) -> list[Path]:
-    used = {i["file"] for i in installs}
-    return [p for p in staging.glob("*.whl") if p.name not in used]
 
 
 def _write_install_sh(staging: Path, model: WheelResult, target: Target) -> None:

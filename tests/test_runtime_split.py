@@ -23,7 +23,8 @@ TOOLCHAIN_MODULES = ("edgepack.api", "edgepack.converters", "edgepack.quantize",
                      "edgepack.verify", "edgepack.pack", "edgepack.demo", "edgepack.deploy", "edgepack.templates")
 TOOLCHAIN_PACKAGES = ("onnx", "onnxruntime", "onnxslim", "pnnx", "torch", "matplotlib", "rich")
 # The runtime's CLI modules (the toolchain commands' modules may import the toolchain inside their functions).
-RUNTIME_CLI = ("__init__.py", "bundle.py", "term.py", "ui_bundle.py", "args.py", "doctor.py", "verify.py")
+RUNTIME_CLI = ("__init__.py", "bundle.py", "term.py", "ui_bundle.py", "args.py", "doctor.py", "verify.py",
+               "model_script.py")
 # Lazy imports allowed where they are the point: an engine adapter imports its own engine package, and the
 # bench chart is drawn only when matplotlib happens to be installed (runtime/bench/run.py checks first).
 OPTIONAL_IMPORTS = {"engines/onnxruntime.py": "onnxruntime", "bench/chart.py": "matplotlib"}

@@ -4,6 +4,7 @@ per input, as `edgepack run` does. Runtime side: plain output, everything from t
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -33,6 +34,8 @@ def expand_inputs(inputs: tuple[str, ...]) -> list[str]:
 
 def open_camera(index: int):
     """An opened OpenCV capture of camera `index` (OpenCV is not a runtime dependency: only --camera needs it)."""
+    # OpenCV logs a probe failure as several WARN lines of its own; the one-line error below says it all
+    os.environ.setdefault("OPENCV_LOG_LEVEL", "OFF")
     try:
         import cv2
     except ImportError:
@@ -46,18 +49,15 @@ def open_camera(index: int):
 
 def _camera_frames(cap, index: int, frames: int):
     """BGR frames from an opened capture until `frames` (0: until Ctrl-C or the camera stops)."""
-    try:
-        n = 0
-        while frames == 0 or n < frames:
-            ok, frame = cap.read()
-            if not ok:
-                if n == 0:
-                    raise InputError(f"camera {index} opened but gave no frame; is another program using it?")
-                return
-            n += 1
-            yield n, frame
-    finally:
-        cap.release()
+    n = 0
+    while frames == 0 or n < frames:
+        ok, frame = cap.read()
+        if not ok:
+            if n == 0:
+                raise InputError(f"camera {index} opened but gave no frame; is another program using it?")
+            return
+        n += 1
+        yield n, frame
 
 
 def _command(bundle: Path, prog: str) -> click.Command:
@@ -82,14 +82,18 @@ def _command(bundle: Path, prog: str) -> click.Command:
             raise InputError("--camera and --frames take numbers >= 0")
         images = expand_inputs(inputs) if inputs else []
         cap = open_camera(camera) if camera is not None else None  # before the model loads: fail fast
-        with load(bundle, engine=engine, precision=precision, threads=threads) as sess:
-            echo(f"{clean(sess.manifest.name)}: {sess.task} with {sess.engine} {sess.precision} "
-                 f"({sess.choice.threads} threads)")
-            for img in images:
-                echo(f"{clean(img)}: {clean(sess.run(img))}")
+        try:
+            with load(bundle, engine=engine, precision=precision, threads=threads) as sess:
+                echo(f"{clean(sess.manifest.name)}: {sess.task} with {sess.engine} {sess.precision} "
+                     f"({sess.choice.threads} threads)")
+                for img in images:
+                    echo(f"{clean(img)}: {clean(sess.run(img))}")
+                if cap is not None:
+                    for n, frame in _camera_frames(cap, camera, frames):
+                        echo(f"camera {camera} frame {n}: {clean(sess.run(frame, color='BGR'))}")
+        finally:
             if cap is not None:
-                for n, frame in _camera_frames(cap, camera, frames):
-                    echo(f"camera {camera} frame {n}: {clean(sess.run(frame, color='BGR'))}")
+                cap.release()
         return 0
 
     return command

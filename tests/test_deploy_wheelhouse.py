@@ -6,6 +6,7 @@ check that the model's console script prints the classification this machine com
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -136,8 +137,10 @@ def test_aarch64_wheelhouse_installs_offline_on_an_emulated_pi(bundle, tmp_path,
     import board_root
 
     missing = board_root.missing_requirements()
+    missing += [m for m in ("ziglang", "auditwheel") if importlib.util.find_spec(m) is None]
     if missing:
-        pytest.skip(f"needs {', '.join(missing)} (apt-get install {' '.join(board_root.APT)})")
+        pytest.skip(f"needs {', '.join(missing)} (apt-get install {' '.join(board_root.APT)}; the cross build: "
+                    "pip install 'edgepack[build]')")
     _wheelhouse(bundle, tmp_path / "wh", "linux_aarch64", "3.11")
     images = digit_images(tmp_path / "images")
     want = _host_results(bundle, images)

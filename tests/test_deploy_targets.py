@@ -32,7 +32,12 @@ def test_litert_refused_with_both_reasons_when_neither_runtime_fits():
     plan = plan_engines(["litert"], make_target("linux_aarch64", "3.12", "2.31"))
     assert "litert" not in plan.chosen
     why = plan.refused["litert"]
-    assert "glibc >= 2.35" in why and "GLIBC_2.34" in why and "up to Python 3.11" in why
+    assert "glibc >= 2.35 on aarch64" in why and "GLIBC_2.34" in why and "up to Python 3.11" in why
+
+
+def test_litert_x86_64_wheels_need_only_what_their_tag_says():
+    plan = plan_engines(["litert"], make_target("linux_x86_64", "3.12", "2.31"))
+    assert plan.chosen["litert"].dist == "ai-edge-litert"
 
 
 def test_armv7l_has_ncnn_and_tflite_runtime_only():

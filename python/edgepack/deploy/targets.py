@@ -1,7 +1,7 @@
 """What can be installed on a board: the target (platform tag, Python, glibc), the pip tags it accepts, and the
 engine wheels that exist for it (facts measured on the PyPI index, docs/board.md and notes/arm-boards.md §1).
 
-A tag is not the whole truth: ai-edge-litert 2.x wheels say manylinux_2_27 but their .so files need
+A tag is not the whole truth: ai-edge-litert 2.x aarch64 wheels say manylinux_2_27 but their .so files need
 GLIBC_2.34 / GLIBCXX_3.4.30 (the glibc 2.35 generation), so pip installs them where they cannot load. Such
 real needs are recorded here (`glibc_min`) and decide the engine before pip is asked."""
 
@@ -109,7 +109,7 @@ class EngineWheel:
     machines: tuple[str, ...]
     python_min: tuple[int, int] = MIN_PYTHON
     python_max: tuple[int, int] | None = None  # last Python with wheels
-    glibc_min: tuple[int, int] | None = None  # real need where the tag claims less
+    glibc_min: tuple[tuple[str, tuple[int, int]], ...] = ()  # (machine, real glibc need) where the tag claims less
     glibc_why: str = ""
 
     def extra(self) -> str | None:
@@ -132,9 +132,10 @@ class EngineWheel:
             return f"{self.dist} needs Python >= {self.python_min[0]}.{self.python_min[1]}"
         if self.python_max is not None and t.py > self.python_max:
             return f"{self.dist} has wheels up to Python {self.python_max[0]}.{self.python_max[1]} only"
-        if self.glibc_min is not None and t.glibc < self.glibc_min:
-            return (f"{self.dist} needs glibc >= {self.glibc_min[0]}.{self.glibc_min[1]} ({self.glibc_why}; the "
-                    f"board has {t.glibc[0]}.{t.glibc[1]})")
+        need = dict(self.glibc_min).get(t.machine)
+        if need is not None and t.glibc < need:
+            return (f"{self.dist} needs glibc >= {need[0]}.{need[1]} on {t.machine} ({self.glibc_why}; the board "
+                    f"has {t.glibc[0]}.{t.glibc[1]})")
         return None
 
     def atoms(self) -> list[tuple[str, str, str]]:
@@ -148,9 +149,12 @@ class EngineWheel:
         return out
 
 
+# measured on the 2.3.0 wheels (deploy/glibc_needs.py): aarch64's libLiteRt.so needs GLIBC_2.34 and
+# GLIBCXX_3.4.30 (GCC 12's libstdc++, first paired with glibc 2.35 in Ubuntu 22.04); x86_64's needs only
+# GLIBC_2.27 / GLIBCXX_3.4.22, as its tag says
 _LITERT_GLIBC = "ai-edge-litert 2.x is tagged manylinux_2_27 but its .so files need GLIBC_2.34 and GLIBCXX_3.4.30"
-_AI_EDGE_LITERT = EngineWheel("edgepack[litert]", "ai-edge-litert", ("x86_64", "aarch64"), glibc_min=(2, 35),
-                              glibc_why=_LITERT_GLIBC)
+_AI_EDGE_LITERT = EngineWheel("edgepack[litert]", "ai-edge-litert", ("x86_64", "aarch64"),
+                              glibc_min=(("aarch64", (2, 35)),), glibc_why=_LITERT_GLIBC)
 _TFLITE_RUNTIME = EngineWheel("edgepack[tflite]", "tflite-runtime", ("x86_64", "aarch64", "armv7l"),
                               python_max=(3, 11))
 

@@ -20,10 +20,11 @@ from packaging.requirements import Requirement
 
 from edgepack import __version__
 from edgepack.deploy.download import check_offline, pip_download, runtime_requirements
+from edgepack.deploy.glibc_needs import wheel_glibc_need
 from edgepack.deploy.runtime_wheel import obtain_runtime_wheel
 from edgepack.deploy.targets import Target, plan_engines
 from edgepack.deploy.wheel import WheelResult, build_wheel
-from edgepack.errors import OutputError
+from edgepack.errors import InputError, OutputError
 
 
 @dataclass
@@ -73,6 +74,7 @@ def build_wheelhouse(bundle: str | Path, out: str | Path, target: Target, name: 
         needs = runtime_requirements(runtime, extras, target) + plain
         log(f"downloading for {target.describe()}: {', '.join(needs)}")
         pip_download(needs, target, staging, [Path(d) for d in find_links])
+        check_glibc(staging, target)
         installs = check_offline(staging, target, f"{model.dist}=={model.version}")
         _write_install_sh(staging, model, target)
         wheels = sorted((p.name, p.stat().st_size) for p in staging.glob("*.whl"))
@@ -83,6 +85,16 @@ def build_wheelhouse(bundle: str | Path, out: str | Path, target: Target, name: 
         raise
     return WheelhouseResult(out, target, model, {e: w.dist for e, w in sorted(chosen.items())}, how, wheels,
                             [f"{i['name']}=={i['version']}" for i in installs], list(model.warnings))
+
+
+def check_glibc(directory: Path, target: Target) -> None:
+    """Refuse a wheel whose shared objects need a newer glibc than the board's, whatever its tag claims."""
+    for wheel in sorted(directory.glob("*.whl")):
+        need, where = wheel_glibc_need(wheel)
+        if need is not None and need > target.glibc:
+            raise InputError(f"{wheel.name} needs glibc {need[0]}.{need[1]} ({where} requires GLIBC_{need[0]}."
+                             f"{need[1]}) but the board has {target.glibc[0]}.{target.glibc[1]}: it would install "
+                             "there and fail at import; leave its engine out with --engines, or target a newer OS")
 
 
 def _write_install_sh(staging: Path, model: WheelResult, target: Target) -> None:

@@ -69,6 +69,10 @@ def test_record_hashes_every_file_and_artifacts_are_byte_identical(bundle, tmp_p
             for rel in art["sha256"]:
                 assert zf.read(f"digits/bundle/{rel}") == src.read(rel)
         meta = zf.read("digits-1.dist-info/METADATA").decode()
+    from packaging.metadata import Metadata
+
+    parsed = Metadata.from_email(meta, validate=True)  # core metadata as the packaging spec reads it
+    assert (parsed.name, str(parsed.version), str(parsed.requires_python)) == ("digits", "1", ">=3.10")
     assert "Requires-Dist: edgepack[images,ncnn]>=0.1.0\n" in meta
     assert 'Requires-Dist: edgepack[litert,mnn]>=0.1.0; platform_machine != "armv7l"' in meta
     assert 'edgepack[tflite]>=0.1.0; python_version < "3.12" and platform_machine == "armv7l"' in meta

@@ -152,7 +152,8 @@ def test_aarch64_wheelhouse_installs_offline_on_an_emulated_pi(bundle, tmp_path,
         env = board_root.chroot_env(cpu)
 
         def in_root(*cmd: str) -> subprocess.CompletedProcess:
-            return subprocess.run([*_no_network(), "chroot", str(root), *cmd], capture_output=True, text=True,
+            chroot = shutil.which("chroot") or "/usr/sbin/chroot"
+            return subprocess.run([*_no_network(), chroot, str(root), *cmd], capture_output=True, text=True,
                                   env=env, timeout=1800)
 
         r = in_root("bash", "/opt/wh/install.sh", "/opt/venv")

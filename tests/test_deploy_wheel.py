@@ -65,9 +65,13 @@ def test_record_hashes_every_file_and_artifacts_are_byte_identical(bundle, tmp_p
             want = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
             assert digest == f"sha256={want}" and int(size) == len(data)
         manifest = json.loads(src.read("manifest.json"))
-        for art in manifest["artifacts"]:
-            for rel in art["sha256"]:
-                assert zf.read(f"digits/bundle/{rel}") == src.read(rel)
+        named = [rel for art in manifest["artifacts"] for rel in art["sha256"]]
+        refs = manifest["verification"].get("references")
+        named += [refs["file"]] if refs else []
+        for rel in named:  # every file the manifest names, byte for byte
+            assert zf.read(f"digits/bundle/{rel}") == src.read(rel)
+        assert sorted(n for n in names if n.startswith("digits/bundle/")) == sorted(
+            f"digits/bundle/{n}" for n in src.namelist())
         meta = zf.read("digits-1.dist-info/METADATA").decode()
     from packaging.metadata import Metadata
 

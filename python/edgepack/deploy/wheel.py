@@ -95,6 +95,12 @@ def build_wheel(bundle: str | Path, out_dir: str | Path, name: str | None = None
             checked = b.artifact(art["engine"], art["precision"])  # every file sha256-checked on the way
             for rel in sorted(art["sha256"]):
                 files[f"{module}/bundle/{rel}"] = (Path(checked.directory) / rel).read_bytes()
+        refs = b.manifest.references
+        if refs is not None:  # the reference samples of on-device verification (edgepack verify BUNDLE)
+            from edgepack.runtime.bundle.references import MAX_REFERENCE_BYTES
+
+            files[f"{module}/bundle/{refs['file']}"] = b.read_file(refs["file"], refs["size_bytes"], refs["sha256"],
+                                                                   MAX_REFERENCE_BYTES)
         manifest = _filtered_manifest(doc, kept)
         files[f"{module}/bundle/{MANIFEST}"] = (json.dumps(manifest, indent=2) + "\n").encode()
         kept_engines = [a["engine"] for a in kept]

@@ -24,7 +24,7 @@ from edgepack.runtime.engines import ENGINES, provider
 from edgepack.runtime.limits import check_threads
 
 # ARM: fp16 arithmetic is native on ARMv8.2 cores and ncnn's ARM kernels are its most tuned. OpenVINO comes
-# after ncnn and MNN there: it has not been measured on an ARM board (emulation says nothing about speed).
+# last there: it has not been measured on an ARM board (emulation says nothing about speed).
 # x86: fp16 is storage only (converted back to fp32 to compute), so fp32 first. OpenVINO fp32 first: on this
 # machine (Xeon, AVX-512) it took half of ncnn fp32's time on PP-OCRv4 det and 0.6-0.8x on the zoo's ResNet
 # blocks (tools/bench/openvino_engines.py, README engine notes); OpenVINO fp16 last, its f16 weights cost time

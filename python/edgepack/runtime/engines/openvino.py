@@ -64,12 +64,13 @@ class OpenVinoEngine(Engine):
             if (t.engine_name or t.name) not in ports:
                 raise InputError(f"openvino: the IR has no {what} named '{t.engine_name or t.name}' (it has "
                                  f"{sorted(ports)}); the artifact does not belong to this model, reconvert it")
-        self._in = [(t.name, self._compiled.input(t.engine_name or t.name)) for t in self.inputs]
+        self._in = [(t.name, self._compiled.input(t.engine_name or t.name), tuple(t.shape)) for t in self.inputs]
         self._out = [(t.name, self._compiled.output(t.engine_name or t.name)) for t in self.outputs]
 
     def _run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        for name, port in self._in:
-            self._request.set_tensor(port, self._ov_tensor(feeds[name]))
+        for name, port, shape in self._in:
+            # reshape: a 0-d input arrives as shape (1,) from np.ascontiguousarray, which OpenVINO refuses
+            self._request.set_tensor(port, self._ov_tensor(np.asarray(feeds[name]).reshape(shape)))
         try:
             self._request.infer()
         except RuntimeError as e:  # OpenVINO puts the source location first and the reason after it
@@ -81,7 +82,7 @@ class OpenVinoEngine(Engine):
     def _ov_tensor(a: np.ndarray):
         import openvino
 
-        return openvino.Tensor(np.ascontiguousarray(a), shared_memory=False)
+        return openvino.Tensor(a if a.flags.c_contiguous else a.copy(), shared_memory=False)
 
     def close(self) -> None:
         self._request = None

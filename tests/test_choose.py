@@ -47,7 +47,8 @@ def test_same_class_other_cpu_counts_other_class_does_not(doc):
     _bench(doc, {"mnn-fp16": 1.0}, device=pi)
     c = choose(Manifest(doc))
     assert "no benchmark from this device class" in c.reason
-    assert c.key == DEFAULT_ORDER[describe_device()["machine"]][0]
+    in_bundle = {f"{x['engine']}-{x['precision']}" for x in doc["artifacts"]}
+    assert c.key == next(k for k in DEFAULT_ORDER[describe_device()["machine"]] if k in in_bundle)
     c = choose(Manifest(doc), device=pi)  # loading on that Pi: its own measurement decides
     assert c.key == "mnn-fp16"
 
@@ -60,6 +61,14 @@ def test_default_order_per_architecture(doc):
     assert choose(Manifest(doc), device=x86).key == "ncnn-fp32"
     assert choose(Manifest(doc), device=x86, precision="fp16").key == "ncnn-fp16"
     assert choose(Manifest(doc), device=x86, engine="mnn").key == "mnn-fp32"
+
+
+def test_openvino_place_in_the_default_order():
+    """First on x86_64 (measured: tools/bench/openvino_engines.py), after ncnn and MNN on aarch64 (not measured
+    on ARM); fp16 last on x86, where its f16 weights cost time."""
+    x86, arm = DEFAULT_ORDER["x86_64"], DEFAULT_ORDER["aarch64"]
+    assert x86[0] == "openvino-fp32" and x86[-1] == "openvino-fp16"
+    assert max(arm.index(k) for k in arm if k.startswith(("ncnn", "mnn"))) < arm.index("openvino-fp16")
 
 
 def test_failed_verification_and_missing_engines_are_skipped(doc):

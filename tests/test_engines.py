@@ -18,7 +18,7 @@ def converted(tmp_path_factory):
 
     d = tmp_path_factory.mktemp("eng")
     model = conv_relu_model(d / "conv.onnx")
-    return convert(model, to="ncnn,mnn", precision="fp32,fp16", out_dir=d / "out")
+    return convert(model, to="ncnn,mnn,openvino", precision="fp32,fp16", out_dir=d / "out")
 
 
 def _reference(result, feeds):
@@ -28,7 +28,7 @@ def _reference(result, feeds):
         return eng.run(feeds)
 
 
-@pytest.mark.parametrize("engine", ["ncnn", "mnn"])
+@pytest.mark.parametrize("engine", ["ncnn", "mnn", "openvino"])
 @pytest.mark.parametrize("precision", ["fp32", "fp16"])
 def test_adapter_runs_with_onnx_names(converted, engine, precision):
     art = converted.artifact(engine, precision)
@@ -120,12 +120,13 @@ def test_import_edgepack_does_not_import_engines():
     import subprocess
     import sys
 
-    code = ("import sys, edgepack; bad = [m for m in ('ncnn', 'MNN', 'onnxruntime', 'ai_edge_litert', 'torch') "
-            "if m in sys.modules]; print(bad); sys.exit(1 if bad else 0)")
+    code = ("import sys, edgepack; bad = [m for m in ('ncnn', 'MNN', 'onnxruntime', 'ai_edge_litert', 'openvino', "
+            "'nncf', 'torch') if m in sys.modules]; print(bad); sys.exit(1 if bad else 0)")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
 
 
 def test_load_artifacts_reads_convert_json(converted):
     arts = load_artifacts(converted.out_dir)
-    assert {a.key for a in arts} == {"ncnn-fp32", "ncnn-fp16", "mnn-fp32", "mnn-fp16"}
+    assert {a.key for a in arts} == {"ncnn-fp32", "ncnn-fp16", "mnn-fp32", "mnn-fp16", "openvino-fp32",
+                                      "openvino-fp16"}

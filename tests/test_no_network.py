@@ -135,3 +135,28 @@ def test_convert_pack_verify_run_make_no_network_lookup(guard, tmp_path):
         assert r.returncode == 0, (args, r.stdout[-1500:], r.stderr[-1500:])
         assert net == [], (args, net)
         assert _leftovers(tmp_path) == [], (args, _leftovers(tmp_path))
+
+
+def test_openvino_convert_and_nncf_int8_make_no_network_lookup(guard, tmp_path, monkeypatch):
+    """openvino.convert_model and nncf both report usage through openvino_telemetry (Google Analytics,
+    opt-out) and nncf imports torch when it can; edgepack's children block both. Under the guard, with an
+    empty HOME: no lookup, and no telemetry state (~/intel/openvino_ga_cid) written."""
+    pytest.importorskip("openvino")
+    pytest.importorskip("nncf")
+    import numpy as np
+
+    from edgepack.demo import load_demo, preprocess
+
+    d = load_demo()
+    work = tmp_path / "work"
+    work.mkdir()
+    np.savez(work / "calib.npz", image=preprocess(d.images[:40], d.spec["mean"], d.spec["std"]))
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    r, net = _guarded(guard, tmp_path, "convert", str(DEMO), "--to", "openvino", "--precision", "fp32,int8",
+                      "--calib", str(work / "calib.npz"), "--gate", "top1>=0.95", "-o", str(work / "out"), cwd=work)
+    assert r.returncode == 0, (r.stdout[-1500:], r.stderr[-1500:])
+    assert net == [], net
+    assert _leftovers(tmp_path) == []
+    assert not (home / "intel").exists(), sorted(str(p) for p in home.rglob("*"))

@@ -163,3 +163,11 @@ def test_converter_child_sends_no_telemetry(tmp_path):
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "openvino.tools.ovc.telemetry_stub"
     assert (tmp_path / "m.xml").exists() and list(home.iterdir()) == []
+
+
+def test_inference_precision_per_machine():
+    """f16 arithmetic only where it pays (ARM); fp32 and int8 artifacts always compute in f32, never bf16."""
+    from edgepack.runtime.engines.openvino import inference_precision
+
+    assert [inference_precision(p, "x86_64") for p in ("fp32", "fp16", "int8")] == ["f32", "f32", "f32"]
+    assert [inference_precision(p, "aarch64") for p in ("fp32", "fp16", "int8")] == ["f32", "f16", "f32"]

@@ -141,7 +141,8 @@ def device_bundle(tmp_path_factory) -> Path:
     from edgepack.runtime.engines import engine_status
 
     d = load_demo()
-    targets = ",".join(t for e, t in (("ncnn", "ncnn"), ("mnn", "mnn"), ("litert", "tflite"))
+    targets = ",".join(t for e, t in (("ncnn", "ncnn"), ("mnn", "mnn"), ("litert", "tflite"),
+                                          ("openvino", "openvino"))
                        if engine_status(e).installed)
     out = tmp_path_factory.mktemp("device") / "digits.edgepack"
     opts = PackOptions(task="classify", labels=d.spec["labels"], mean=d.spec["mean"], std=d.spec["std"])

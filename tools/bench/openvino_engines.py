@@ -62,9 +62,11 @@ def ppocr_case(work: Path):
     calib = work / "ppocr-calib"
     ppocr.render(calib, 24, seed=1)
     spec = {"mean": ppocr.MEAN, "std": ppocr.STD, "color": ppocr.COLOR}
-    from edgepack.quantize.preprocess import PreprocessSpec
+    from edgepack.quantize.calib import load_samples
+    from edgepack.runtime.artifact import TensorInfo
 
-    feed = {"x": PreprocessSpec(size=(320, 320), **spec).load(ppocr.render(work / "ppocr-eval", 1, seed=2)[0])}
+    ppocr.render(work / "ppocr-eval", 1, seed=2)
+    feed = load_samples(work / "ppocr-eval", [TensorInfo("x", [1, 3, 320, 320], "float32")], spec, 1)[0]
     return model, {"calib": calib, "preprocess": spec, "shapes": {"x": [1, 3, 320, 320]}}, feed
 
 

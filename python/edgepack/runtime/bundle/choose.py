@@ -23,12 +23,18 @@ from edgepack.runtime.bundle.manifest import Manifest
 from edgepack.runtime.engines import ENGINES, provider
 from edgepack.runtime.limits import check_threads
 
-# ARM: fp16 arithmetic is native on ARMv8.2 cores and ncnn's ARM kernels are its most tuned.
-# x86: fp16 is storage only (converted back to fp32 to compute), so fp32 first.
+# ARM: fp16 arithmetic is native on ARMv8.2 cores and ncnn's ARM kernels are its most tuned. OpenVINO comes
+# last there: it has not been measured on an ARM board (emulation says nothing about speed).
+# x86: fp16 is storage only (converted back to fp32 to compute), so fp32 first. OpenVINO fp32 first: on this
+# machine (Xeon, AVX-512) it took half of ncnn fp32's time on PP-OCRv4 det and 0.6-0.8x on the zoo's ResNet
+# blocks (tools/bench/openvino_engines.py, README engine notes); OpenVINO fp16 last, its f16 weights cost time
+# on x86 (47 vs 26 ms on PP-OCRv4 det, one thread).
 DEFAULT_ORDER: dict[str, list[str]] = {
-    "aarch64": ["ncnn-fp16", "mnn-fp16", "ncnn-fp32", "mnn-fp32", "litert-fp16", "litert-fp32"],
+    "aarch64": ["ncnn-fp16", "mnn-fp16", "ncnn-fp32", "mnn-fp32", "litert-fp16", "litert-fp32", "openvino-fp16",
+                "openvino-fp32"],
     "arm": ["ncnn-fp16", "ncnn-fp32", "mnn-fp16", "mnn-fp32", "litert-fp32", "litert-fp16"],
-    "x86_64": ["ncnn-fp32", "mnn-fp32", "litert-fp32", "ncnn-fp16", "mnn-fp16", "litert-fp16"],
+    "x86_64": ["openvino-fp32", "ncnn-fp32", "mnn-fp32", "litert-fp32", "ncnn-fp16", "mnn-fp16", "litert-fp16",
+               "openvino-fp16"],
 }
 
 

@@ -1,12 +1,14 @@
 """OpenVINO (PyPI `openvino`) on its CPU plugin. The IR keeps the ONNX tensor names, so inputs and outputs are
 looked up by name. The inference precision is set from the artifact, never left to the plugin: on CPUs with
 bf16 or AMX OpenVINO computes in bf16 by default, which is not what an fp32 artifact promises.
-fp32 and int8 artifacts compute in f32 (int8 ones keep their non-quantized ops in f32, as ncnn and MNN do);
-fp16 artifacts ask for f16, which the plugin uses where the CPU has fp16 arithmetic (ARMv8.2, AVX512-FP16)
-and turns into f32 elsewhere."""
+fp32 and int8 artifacts compute in f32 (int8 ones keep their non-quantized ops in f32, as ncnn and MNN do).
+fp16 artifacts (f16 weights) compute in f16 on ARM, where that is OpenVINO's own default and the cores have
+fp16 arithmetic, and in f32 on x86: on this machine's Xeon (AVX512-FP16, AMX-BF16) OpenVINO's f16 kernels took
+2.6x the f32 time on PP-OCRv4 det (tools/bench/openvino_engines.py, README engine notes)."""
 
 from __future__ import annotations
 
+import platform
 import sys
 
 import numpy as np
@@ -15,7 +17,13 @@ from edgepack.errors import InputError
 from edgepack.runtime.artifact import Artifact
 from edgepack.runtime.engines.base import Engine
 
-_INFERENCE_PRECISION = {"fp32": "f32", "fp16": "f16", "int8": "f32"}
+F16_MACHINES = ("aarch64", "arm64")
+
+
+def inference_precision(precision: str, machine: str | None = None) -> str:
+    """OpenVINO's INFERENCE_PRECISION_HINT for an artifact of `precision` on `machine` (see the docstring)."""
+    machine = (machine or platform.machine()).lower()
+    return "f16" if precision == "fp16" and machine in F16_MACHINES else "f32"
 
 
 def import_openvino():
@@ -46,7 +54,7 @@ class OpenVinoEngine(Engine):
             raise InputError(f"openvino could not read {xml}: the file is corrupt or was written by a newer "
                              f"OpenVINO ({_first_line(e)}); reconvert with edgepack convert") from e
         config = {"INFERENCE_NUM_THREADS": threads, "NUM_STREAMS": 1, "PERFORMANCE_HINT": "LATENCY",
-                  "INFERENCE_PRECISION_HINT": _INFERENCE_PRECISION.get(artifact.precision, "f32")}
+                  "INFERENCE_PRECISION_HINT": inference_precision(artifact.precision)}
         self._compiled = core.compile_model(model, "CPU", config)
         self._request = self._compiled.create_infer_request()
         ports_in = {n for p in self._compiled.inputs for n in p.get_names()}
@@ -56,12 +64,13 @@ class OpenVinoEngine(Engine):
             if (t.engine_name or t.name) not in ports:
                 raise InputError(f"openvino: the IR has no {what} named '{t.engine_name or t.name}' (it has "
                                  f"{sorted(ports)}); the artifact does not belong to this model, reconvert it")
-        self._in = [(t.name, self._compiled.input(t.engine_name or t.name)) for t in self.inputs]
+        self._in = [(t.name, self._compiled.input(t.engine_name or t.name), tuple(t.shape)) for t in self.inputs]
         self._out = [(t.name, self._compiled.output(t.engine_name or t.name)) for t in self.outputs]
 
     def _run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        for name, port in self._in:
-            self._request.set_tensor(port, self._ov_tensor(feeds[name]))
+        for name, port, shape in self._in:
+            # reshape: a 0-d input arrives as shape (1,) from np.ascontiguousarray, which OpenVINO refuses
+            self._request.set_tensor(port, self._ov_tensor(np.asarray(feeds[name]).reshape(shape)))
         try:
             self._request.infer()
         except RuntimeError as e:  # OpenVINO puts the source location first and the reason after it
@@ -73,7 +82,7 @@ class OpenVinoEngine(Engine):
     def _ov_tensor(a: np.ndarray):
         import openvino
 
-        return openvino.Tensor(np.ascontiguousarray(a), shared_memory=False)
+        return openvino.Tensor(a if a.flags.c_contiguous else a.copy(), shared_memory=False)
 
     def close(self) -> None:
         self._request = None

@@ -16,27 +16,31 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, package_root
+from conftest import ROOT, conv_relu_model, package_root
 
 pytest.importorskip("atheris", reason="fuzzing needs atheris (pip install atheris; in the dev extra)")
 
 RUNS = int(os.environ.get("EDGEPACK_FUZZ_RUNS", "100000"))
-TARGETS = {"bundle": 400_000, "manifest": 65_536, "ncnn_param": 65_536, "image": 65_536, "kernels": 4096}
+TARGETS = {"bundle": 32_768, "manifest": 65_536, "ncnn_param": 65_536, "image": 65_536, "kernels": 4096}
 
 
 @pytest.fixture(scope="module")
-def seeds(digits_bundle, tmp_path_factory) -> Path:
-    """Real files as seeds: the packed digits bundle, its manifest, its ncnn .param, PNG/JPEG images and an
+def seeds(tmp_path_factory) -> Path:
+    """Real files as seeds: a bundle packed from a small conv model (ncnn fp32: a few KB, so each execution is
+    cheap and mutations reach the manifest and members), its manifest, its ncnn .param, PNG/JPEG images and an
     NV21 frame of a held-out digit."""
     from PIL import Image
 
     from edgepack.demo import load_demo
+    from edgepack.pack import PackOptions, pack
 
     root = tmp_path_factory.mktemp("fuzz-seeds")
     for t in TARGETS:
         (root / t).mkdir()
-    shutil.copy(digits_bundle, root / "bundle" / "digits.edgepack")
-    with zipfile.ZipFile(digits_bundle) as z:
+    bundle = root / "bundle" / "conv.edgepack"
+    pack(conv_relu_model(root / "conv.onnx", size=8), bundle, PackOptions(task="raw"), to="ncnn",
+         precision="fp32", bench_runs=0, references=1)
+    with zipfile.ZipFile(bundle) as z:
         (root / "manifest" / "manifest.json").write_bytes(z.read("manifest.json"))
         param = next(n for n in z.namelist() if n.endswith(".param"))
         (root / "ncnn_param" / "model.param").write_bytes(z.read(param))

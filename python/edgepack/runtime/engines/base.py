@@ -52,7 +52,7 @@ class Engine(ABC):
             a = np.asarray(feeds[t.name])
             if list(a.shape) != list(t.shape):
                 raise InputError(f"input '{t.name}' has shape {list(a.shape)}, expected {t.shape}")
-            checked[t.name] = np.ascontiguousarray(a, dtype=np.dtype(t.dtype))
+            checked[t.name] = np.asarray(a, dtype=np.dtype(t.dtype), order="C")  # keeps 0-d inputs 0-d
         unknown = set(feeds) - {t.name for t in self.inputs}
         if unknown:
             raise InputError(f"unknown input(s) {sorted(unknown)}; this model takes {[i.name for i in self.inputs]}")

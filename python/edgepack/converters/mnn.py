@@ -15,6 +15,7 @@ from pathlib import Path
 from edgepack.converters.base import Converter, run_tool
 from edgepack.converters.prepare import PreparedModel
 from edgepack.errors import ConversionError, EngineUnavailableError, UnsupportedOpError
+from edgepack.runtime._fsutil import private_prefix
 from edgepack.runtime.artifact import Artifact, TensorInfo
 
 _CALL = "import sys, _tools; sys.exit(0 if _tools.mnnconvert(sys.argv[1:]) else 3)"
@@ -44,7 +45,7 @@ class MnnConverter(Converter):
         if precision == "fp16":
             args.append("--fp16")
         t0 = time.perf_counter()
-        with tempfile.TemporaryDirectory(prefix="edgepack-mnn-") as tmp:
+        with tempfile.TemporaryDirectory(prefix=private_prefix("mnn")) as tmp:
             try:
                 log = run_tool([sys.executable, "-c", _CALL, *args], Path(tmp), "MNN converter")
             except ConversionError as e:

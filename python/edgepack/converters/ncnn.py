@@ -21,6 +21,7 @@ from edgepack.converters.base import Converter, run_tool
 from edgepack.converters.prepare import MAX_PNNX_OPSET, PreparedModel
 from edgepack.errors import ConversionError, EngineUnavailableError, InputError, UnsupportedOpError
 from edgepack.formats.ncnn.param import ParamFile, read_param
+from edgepack.runtime._fsutil import private_prefix
 from edgepack.runtime.artifact import Artifact, TensorInfo
 
 _PNNX_DTYPE = {"float32": "f32", "float64": "f64", "float16": "f16", "int32": "i32", "int64": "i64",
@@ -67,7 +68,7 @@ class PnnxConverter(Converter):
                           for t in prepared.inputs)
         out_dir.mkdir(parents=True, exist_ok=True)
         t0 = time.perf_counter()
-        with tempfile.TemporaryDirectory(prefix="edgepack-pnnx-") as tmp:
+        with tempfile.TemporaryDirectory(prefix=private_prefix("pnnx")) as tmp:
             src = Path(tmp) / "model.onnx"
             shutil.copyfile(prepared.path, src)
             log = run_tool([str(exe), "model.onnx", f"inputshape={shapes}", "fp16=0", "device=cpu"], Path(tmp),

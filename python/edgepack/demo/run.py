@@ -14,6 +14,7 @@ from edgepack.converters import get_converter, targets
 from edgepack.demo import load_demo, preprocess
 from edgepack.errors import Error
 from edgepack.quantize import BUILDERS, QuantizeOptions
+from edgepack.runtime._fsutil import private_prefix
 from edgepack.runtime.engines import engine_status
 from edgepack.runtime.metrics import TOLERANCE, agreement, passes
 
@@ -40,11 +41,11 @@ def run_demo(output: str | None = None, limit: int | None = None, force: bool = 
     engines = installed_targets()
     tmp = None
     if output is None:
-        tmp = tempfile.TemporaryDirectory(prefix="edgepack-demo-")
+        tmp = tempfile.TemporaryDirectory(prefix=private_prefix("demo"))
         output = str(Path(tmp.name) / "digits")
     rows = []
     n_art = sum(len([p for p in PRECISIONS if p != 'int8' or t in BUILDERS]) for t in engines)
-    calib_dir = tempfile.TemporaryDirectory(prefix="edgepack-demo-calib-")
+    calib_dir = tempfile.TemporaryDirectory(prefix=private_prefix("demo-calib"))
     try:
         calib, held_out = Path(calib_dir.name) / "calib.npz", Path(calib_dir.name) / "eval.npz"
         np.savez(calib, **{spec["input"]: x[:CALIB_IMAGES]})
@@ -93,7 +94,7 @@ def run_demo(output: str | None = None, limit: int | None = None, force: bool = 
         pack_and_classify,  # last step: the model as a bundle, one image through edgepack.load
     )
 
-    with tempfile.TemporaryDirectory(prefix="edgepack-demo-bundle-") as btmp:
+    with tempfile.TemporaryDirectory(prefix=private_prefix("demo-bundle")) as btmp:
         out.print(pack_and_classify(data, engines, Path(output) if tmp is None else Path(btmp)))
     return 0 if rows and all(r["ok"] for r in rows) else 1
 

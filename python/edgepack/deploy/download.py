@@ -19,6 +19,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 
 from edgepack.deploy.targets import Target
 from edgepack.errors import InputError
+from edgepack.runtime._fsutil import private_prefix
 
 _NETWORK = re.compile(r"Failed to establish a new connection|Name or service not known|Temporary failure in name "
                       r"resolution|Network is unreachable|Connection refused|ProxyError|Max retries exceeded|"
@@ -79,7 +80,7 @@ def pip_download(requirements: list[str], target: Target, dest: Path, find_links
 def check_offline(dest: Path, target: Target, requirement: str) -> list[dict]:
     """Resolve `requirement` from dest alone with the board's tags (as install.sh does there, --no-index);
     returns pip's install report entries (name, version, file) or DownloadError naming what is missing."""
-    tmp = tempfile.mkdtemp(prefix="edgepack-offline-check-")
+    tmp = tempfile.mkdtemp(prefix=private_prefix("offline-check"))
     try:
         report = Path(tmp) / "report.json"
         cmd = [sys.executable, "-m", "pip", "install", "--disable-pip-version-check", "--no-input", "--dry-run",

@@ -18,6 +18,7 @@ from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 import edgepack
 from edgepack.deploy.targets import Target, host_platform
 from edgepack.errors import InputError
+from edgepack.runtime._fsutil import private_prefix
 
 _BUILD_TIMEOUT = 3600
 
@@ -85,7 +86,7 @@ def _like_this_machine(target: Target) -> bool:
 
 def _native_build(root: Path, dest: Path, log) -> Path:
     log(f"building the runtime wheel from {root} (pip wheel --no-deps)")
-    tmp = Path(tempfile.mkdtemp(prefix="edgepack-runtime-wheel-"))
+    tmp = Path(tempfile.mkdtemp(prefix=private_prefix("runtime-wheel")))
     try:
         cmd = [sys.executable, "-m", "pip", "wheel", "--disable-pip-version-check", "-q", "--no-deps",
                "--no-build-isolation", "-w", str(tmp), str(root)]

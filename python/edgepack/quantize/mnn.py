@@ -20,6 +20,7 @@ import numpy as np
 
 from edgepack.converters.base import run_tool
 from edgepack.errors import ConversionError, EngineUnavailableError
+from edgepack.runtime._fsutil import private_prefix
 from edgepack.runtime.artifact import Artifact
 
 _QUANT = "import sys, _tools; sys.exit(0 if _tools.mnnquant(sys.argv[1:]) else 3)"
@@ -39,7 +40,7 @@ class MnnInt8:
         self.weight_only = bool(getattr(opts, "mnn_weight_only", False))
         self.method = ("MNN weight-only int8 (--weightQuantBits 8)" if self.weight_only
                        else "MNN mnnquant, activations: KL, weights: MAX_ABS per channel")
-        self._tmp = tempfile.TemporaryDirectory(prefix="edgepack-mnnquant-")
+        self._tmp = tempfile.TemporaryDirectory(prefix=private_prefix("mnnquant"))
         self.work = Path(self._tmp.name)
         self.layers: list[str] = []
         self.pinned_float: list[str] = []  # kept in float whatever the gate says

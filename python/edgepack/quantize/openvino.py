@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from edgepack.errors import EngineUnavailableError, ModelError
+from edgepack.runtime._fsutil import private_prefix
 from edgepack.runtime._isolate import call_isolated
 from edgepack.runtime.artifact import Artifact
 
@@ -126,7 +127,7 @@ class OpenVinoInt8:
         est = _ESTIMATORS.get(self.observer.split(":")[0])
         self.method = (f"NNCF post-training quantization (preset MIXED, activations: "
                        f"{est or 'NNCF default'} range estimator, weights: symmetric per channel)")
-        self._tmp = tempfile.TemporaryDirectory(prefix="edgepack-nncf-")
+        self._tmp = tempfile.TemporaryDirectory(prefix=private_prefix("nncf"))
         self.work = Path(self._tmp.name)
         self.calib_path = self.work / "calib.pkl"
         with open(self.calib_path, "wb") as f:  # by engine tensor name: what the IR's inputs are called

@@ -141,11 +141,15 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
         raise
 
 
+def private_prefix(kind: str) -> str:
+    """The name prefix of a temporary file or directory of this process, `edgepack-<kind>-<pid>-`. Work dirs that
+    killed runs left in $TMPDIR under that scheme (any kind; dead pid; this user) are removed first."""
+    remove_stale(Path(tempfile.gettempdir()), r"edgepack-(?:[a-z0-9]+-)+?(?P<pid>\d+)-.+")
+    return f"edgepack-{kind}-{os.getpid()}-"
+
+
 @contextlib.contextmanager
 def private_tempdir(kind: str) -> Iterator[Path]:
-    """A temporary directory `$TMPDIR/edgepack-<kind>-<pid>-*`, removed on exit; ones left by killed runs
-    (dead pid, this user) are removed first."""
-    base = Path(tempfile.gettempdir())
-    remove_stale(base, rf"edgepack-{re.escape(kind)}-(?P<pid>\d+)-.*")
-    with tempfile.TemporaryDirectory(prefix=f"edgepack-{kind}-{os.getpid()}-") as d:
+    """A temporary directory `$TMPDIR/edgepack-<kind>-<pid>-*`, removed on exit (see private_prefix)."""
+    with tempfile.TemporaryDirectory(prefix=private_prefix(kind)) as d:
         yield Path(d)

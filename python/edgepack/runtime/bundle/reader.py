@@ -15,6 +15,7 @@ import zipfile
 from pathlib import Path
 
 from edgepack.errors import BundleError
+from edgepack.runtime._fsutil import private_prefix
 from edgepack.runtime.artifact import Artifact
 from edgepack.runtime.bundle.integrity import ZIP_ERRORS, PendingCheck, corrupt, extract_and_check, locate
 from edgepack.runtime.bundle.manifest import MANIFEST, Manifest, check_relpath, validate
@@ -176,7 +177,7 @@ class Bundle:
 
     def _root_for_zip(self) -> str:
         if self._tmp is None:
-            self._tmp = tempfile.mkdtemp(prefix="edgepack-bundle-")
+            self._tmp = tempfile.mkdtemp(prefix=private_prefix("bundle"))
             self._finalizer = weakref.finalize(self, shutil.rmtree, self._tmp, True)
         return self._tmp
 

@@ -55,10 +55,10 @@ def test_pack_calibrates_with_the_manifests_spec():
     opt = PackOptions(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], color="BGR", resize="center_crop",
                       crop_fraction=0.875, pad_value=0)
     manifest_spec, _ = _specs(opt, res)
-    calib_spec = image_spec(res.inputs[0], _quant_options(opt, "calib", ["int8"]).preprocess)
+    calib_spec = image_spec(res.inputs[0], _quant_options(opt, "calib").preprocess)
     assert calib_spec == manifest_spec
     plain = PackOptions()
-    assert image_spec(res.inputs[0], _quant_options(plain, "calib", ["int8"]).preprocess) == _specs(plain, res)[0]
+    assert image_spec(res.inputs[0], _quant_options(plain, "calib").preprocess) == _specs(plain, res)[0]
 
 
 @pytest.mark.parametrize("shape,match", [([1, 16, 16], "needs a 4-D image input"),

@@ -4,6 +4,7 @@ Tensors are matched to ONNX names through the artifact's engine_name, else by na
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 import importlib.util
 import re
 import sys
@@ -45,6 +46,18 @@ def _interpreter_class():
                                  "(or tflite-runtime)")
 
 
+def _built_for_numpy1(dist: str) -> bool:
+    """tflite-runtime <= 2.14 (its last release) is compiled against numpy 1.x and cannot start under numpy 2."""
+    if int(np.__version__.split(".")[0]) < 2:
+        return False
+    try:
+        version = importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    major, minor = (int(v) for v in re.findall(r"\d+", version)[:2])
+    return (major, minor) <= (2, 14)
+
+
 def runtime_failure(module: str, error: BaseException) -> str:
     """One line for an Interpreter that imported but cannot start: tflite-runtime 2.14 is built against numpy
     1.x and fails with numpy 2 ("numpy.core.multiarray failed to import" / "_ARRAY_API not found")."""
@@ -78,13 +91,17 @@ class LiteRtEngine(Engine):
 
     def _load(self, artifact: Artifact, threads: int, device: str) -> None:
         Interpreter = _interpreter_class()
+        module = Interpreter.__module__.split(".")[0]
+        if module == "tflite_runtime" and _built_for_numpy1("tflite-runtime"):
+            # refuse before its wrapper touches numpy's C API: numpy would print a multi-line traceback first
+            raise EngineUnavailableError(runtime_failure(module, ImportError("_ARRAY_API not found")))
         try:
             if "model" in artifact.memory:
                 self._content = bytes(artifact.memory["model"])  # the interpreter reads it for its whole life
                 self._it = Interpreter(model_content=self._content, num_threads=threads)
             else:
                 self._it = Interpreter(model_path=str(artifact.path("model")), num_threads=threads)
-        except (ImportError, AttributeError) as e:  # the wrapper .so imports numpy's C API on first use
+        except (ImportError, AttributeError, SystemError) as e:  # the wrapper .so imports numpy's C API on first use
             raise EngineUnavailableError(runtime_failure(Interpreter.__module__.split(".")[0], e)) from e
         self._it.allocate_tensors()
         ins, outs = self._it.get_input_details(), self._it.get_output_details()

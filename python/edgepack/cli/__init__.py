@@ -31,12 +31,18 @@ TOOLCHAIN_PACKAGES = {"onnx", "onnxruntime", "onnxslim", "pnnx", "rich", "matplo
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script (which passes the return value to sys.exit)."""
+    return invoke(cli, argv, "edgepack")
+
+
+def invoke(command: click.Command, argv: list[str] | None, prog: str, prefix: str = "error") -> int:
+    """Run a click command the edgepack way: user mistakes one line and exit 2, every other failure class one
+    line too (the model wheels' console scripts use it as well)."""
     from edgepack.cli.term import clean, error
 
     try:
-        rc = cli.main(args=argv, prog_name="edgepack", standalone_mode=False)
+        rc = command.main(args=argv, prog_name=prog, standalone_mode=False)
     except Error as e:
-        error(f"error: {clean(e)}")
+        error(f"{prefix}: {clean(e)}")
         if os.environ.get("EDGEPACK_DEBUG") and getattr(e, "details", ""):
             error(clean(e.details))
         return 2

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from edgepack.errors import Error, InputError
+from edgepack.errors import InputError
 
 IMAGE_SUFFIXES = (".bmp", ".gif", ".jpeg", ".jpg", ".pgm", ".png", ".ppm", ".tif", ".tiff", ".webp")
 
@@ -101,21 +101,9 @@ def _command(bundle: Path, prog: str) -> click.Command:
 
 def main(bundle: str | Path, prog: str, argv: list[str] | None = None) -> int:
     """Entry point of the generated console script; user mistakes print one line and return 2."""
-    from edgepack.cli.term import clean, error
+    from edgepack.cli import invoke
 
-    try:
-        rc = _command(Path(bundle), prog).main(args=argv, prog_name=prog, standalone_mode=False)
-    except Error as e:
-        error(f"{prog}: error: {clean(e)}")
-        return 2
-    except click.exceptions.Abort:
-        return 130
-    except click.ClickException as e:
-        e.show()
-        return e.exit_code
-    except KeyboardInterrupt:
-        return 130
-    return rc if isinstance(rc, int) else 0
+    return invoke(_command(Path(bundle), prog), argv, prog, prefix=f"{prog}: error")
 
 
 if __name__ == "__main__":  # python -m edgepack.cli.model_script BUNDLE ARGS (for testing a bundle directly)

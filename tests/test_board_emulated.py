@@ -1,4 +1,4 @@
-"""The runtime on emulated boards: the aarch64 wheel cross-built here (tools/build_wheels.py) installed into a
+"""The runtime on emulated boards: the aarch64 wheel cross-built here (edgepack.deploy.cross_build) installed into a
 Debian 12 arm64 root (tools/board_root.py: debootstrap, cached as a tarball) with aarch64 engine wheels
 downloaded on the host, then run under qemu-user with the CPU models of a Pi 3 (cortex-a53), a Pi 4
 (cortex-a72) and a Pi 5 / Jetson Orin stand-in (cortex-a76). A bundle packed on x86 with ncnn, MNN and LiteRT
@@ -32,7 +32,8 @@ from conftest import package_root
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 import board_root  # noqa: E402
-import build_wheels  # noqa: E402
+
+from edgepack.deploy import cross_build as build_wheels  # noqa: E402
 
 MISSING = board_root.missing_requirements()
 MISSING_PIP = [m for m in ("ziglang", "auditwheel") if importlib.util.find_spec(m) is None]
@@ -61,7 +62,7 @@ def _say(msg: str) -> None:
 
 @pytest.fixture(scope="module")
 def wheel() -> Path:
-    return build_wheels.build_one("linux_aarch64", "3.11", ROOT / "build" / "wheels" / "dist",
+    return build_wheels.build_one("linux_aarch64", "3.11", ROOT / "build" / "wheels" / "dist", root=ROOT,
                                   work=ROOT / "build" / "wheels", quiet=True)
 
 

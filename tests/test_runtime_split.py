@@ -128,7 +128,9 @@ def _run_without_toolchain(code: str, cwd: Path, refuse_toolchain_modules: bool 
     view = _site_view(cwd / "site-view")
     blocker = BLOCKER.format(view=str(view), blocked=TOOLCHAIN_MODULES if refuse_toolchain_modules else ())
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env["PYTHONPATH"] = package_root()
+    root = package_root()
+    if Path(root).name not in ("site-packages", "dist-packages"):  # a checkout; an installed edgepack is in the view
+        env["PYTHONPATH"] = root
     return subprocess.run([sys.executable, "-S", "-c", blocker + textwrap.dedent(code)], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=600)
 

@@ -1,11 +1,11 @@
 """The edgepack runtime wheel for a board: a wheel the user passes (--runtime-wheel), else one built from the
-edgepack source tree this edgepack runs from. A board like this machine (same CPU architecture and Python,
-glibc not older) gets `pip wheel` of the tree; any other board gets the cross build of the board issue
-(`tools/build_wheels.py`: zig, manylinux_2_17, plain armv8-a on aarch64), imported and called as a function."""
+edgepack source tree (source_tree.py: the checkout, or the tree an installed edgepack carries). A board like
+this machine (same CPU architecture and Python, glibc not older) gets `pip wheel` of the tree; any other board
+gets the cross build (cross_build.py, also behind tools/build_wheels.py: zig, manylinux_2_17, plain armv8-a on
+aarch64)."""
 
 from __future__ import annotations
 
-import importlib.util
 import platform
 import shutil
 import subprocess
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
-import edgepack
+from edgepack.deploy.source_tree import source_tree
 from edgepack.deploy.targets import Target, host_platform
 from edgepack.errors import InputError
 from edgepack.runtime._fsutil import private_prefix
@@ -25,14 +25,6 @@ _BUILD_TIMEOUT = 3600
 
 class RuntimeBuildError(InputError):
     """The runtime wheel for the board could not be found or built."""
-
-
-def source_root() -> Path | None:
-    """The edgepack checkout this edgepack is imported from (an editable or in-tree run), else None."""
-    root = Path(edgepack.__file__).resolve().parent.parent.parent
-    if (root / "pyproject.toml").is_file() and (root / "cpp").is_dir() and (root / "python" / "edgepack").is_dir():
-        return root
-    return None
 
 
 def fits(wheel: Path, target: Target) -> str | None:
@@ -64,14 +56,10 @@ def obtain_runtime_wheel(target: Target, dest: Path, given: Path | None = None, 
         out = dest / given.name
         shutil.copyfile(given, out)
         return out, "given"
-    root = source_root()
-    if root is None:
-        raise RuntimeBuildError(f"no edgepack runtime wheel for {target.describe()}: this edgepack is not run from "
-                                "a source checkout, so it cannot build one; pass --runtime-wheel FILE (built with "
-                                "tools/build_wheels.py in an edgepack checkout)")
+    root, what = source_tree()
     if _like_this_machine(target):
-        return _native_build(root, dest, log), "built here (pip wheel of the source tree)"
-    return _cross_build(root, target, dest, log), "cross-built (tools/build_wheels.py)"
+        return _native_build(root, what, dest, log), f"built here (pip wheel of {what})"
+    return _cross_build(root, what, target, dest, log), f"cross-built with zig from {what}"
 
 
 def _like_this_machine(target: Target) -> bool:
@@ -84,8 +72,8 @@ def _like_this_machine(target: Target) -> bool:
             and target.glibc >= host_glibc)
 
 
-def _native_build(root: Path, dest: Path, log) -> Path:
-    log(f"building the runtime wheel from {root} (pip wheel --no-deps)")
+def _native_build(root: Path, what: str, dest: Path, log) -> Path:
+    log(f"building the runtime wheel from {what} (pip wheel --no-deps)")
     tmp = Path(tempfile.mkdtemp(prefix=private_prefix("runtime-wheel")))
     try:
         cmd = [sys.executable, "-m", "pip", "wheel", "--disable-pip-version-check", "-q", "--no-deps",
@@ -103,29 +91,19 @@ def _native_build(root: Path, dest: Path, log) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _cross_build(root: Path, target: Target, dest: Path, log) -> Path:
-    script = root / "tools" / "build_wheels.py"
-    if not script.is_file():
-        raise RuntimeBuildError(f"cross-building the runtime for {target.describe()} needs {script} (the board "
-                                "build); pass --runtime-wheel FILE instead")
-    spec = importlib.util.spec_from_file_location("edgepack_build_wheels", script)
-    module = sys.modules.get(spec.name)
-    if module is None:
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module  # its dataclasses look their module up there
-        spec.loader.exec_module(module)
-    log(f"cross-building the runtime wheel for {target.platform} cp{target.python.replace('.', '')} "
-        "(tools/build_wheels.py; the first zig build takes minutes)")
+def _cross_build(root: Path, what: str, target: Target, dest: Path, log) -> Path:
+    from edgepack.deploy import cross_build
+
+    log(f"cross-building the runtime wheel for {target.platform} cp{target.python.replace('.', '')} from {what} "
+        "(zig; the first build takes minutes)")
     out_dir = dest / ".runtime-build"
     try:
-        wheel = module.build_one(target.platform, target.python, out_dir, work=root / "build" / "wheels",
-                                 quiet=True)
-    except SystemExit as e:  # the builder reports its own user errors this way
-        raise RuntimeBuildError(f"cross build of the runtime failed: {e}") from None
+        wheel = cross_build.build_one(target.platform, target.python, out_dir, root=root,
+                                      work=root / "build" / "wheels", quiet=True, log=log)
     except subprocess.CalledProcessError as e:
         raise RuntimeBuildError(f"cross build of the runtime failed ({' '.join(map(str, e.cmd[:4]))}... exit "
-                                f"{e.returncode}); run python {script} --platform {target.platform} --python "
-                                f"{target.python} -o DIR to see the log") from None
+                                f"{e.returncode}); run `python -m edgepack.deploy.cross_build --platform "
+                                f"{target.platform} --python {target.python} -o DIR` to see the log") from None
     out = dest / Path(wheel).name
     shutil.move(str(wheel), out)
     shutil.rmtree(out_dir, ignore_errors=True)

@@ -221,16 +221,42 @@ def test_int8_and_litert_bundles_classify(tmp_path):
         assert np.mean(np.array(top1) == DEMO.labels[:60]) >= 0.95
 
 
+def _damage_in_place(src: Path, dst: Path, member: str) -> Path:
+    """A copy of the bundle with one byte of a stored member flipped where it lies: the zip's CRC-32 is stale,
+    as after a bad copy or a failing SD card."""
+    import shutil
+    import zipfile
+
+    from edgepack.runtime.bundle.integrity import stored_span
+
+    shutil.copyfile(src, dst)
+    with zipfile.ZipFile(dst) as z:
+        offset, size = stored_span(dst, z.getinfo(member))
+    with open(dst, "r+b") as f:
+        f.seek(offset + size // 2)
+        byte = f.read(1)
+        f.seek(offset + size // 2)
+        f.write(bytes([byte[0] ^ 0xFF]))
+    return dst
+
+
 def test_structure_files_are_checked_before_the_engine_sees_them(digits_bundle, tmp_path):
-    """A corrupt .mnn (a flatbuffer the engine parses) is refused before MNN loads it; same for ncnn's .param."""
+    """A damaged .mnn or .tflite (flatbuffers the engine parses) or ncnn .param is refused before any engine
+    loads it (the zip's CRC-32, in the pass that copies it); a member altered and re-zipped with a fresh CRC is
+    refused by its sha256 before load() returns."""
     from edgepack.runtime.bundle.integrity import DEFERRABLE_ROLES
     from edgepack.runtime.bundle.reader import Bundle
+    from edgepack.runtime.engines import get_engine
 
     assert DEFERRABLE_ROLES == {"bin"}
     for engine, member in (("mnn", "artifacts/mnn-fp32/model.mnn"), ("ncnn", "artifacts/ncnn-fp32/model.ncnn.param")):
-        bad = _corrupt_copy(digits_bundle, tmp_path / f"{engine}.edgepack", member)
-        with Bundle(bad) as b, pytest.raises(edgepack.BundleError, match=f"'{member}' is corrupt"):
-            b.artifact_deferred(engine, "fp32")  # raises before returning: nothing was loaded
+        bad = _damage_in_place(digits_bundle, tmp_path / f"{engine}.edgepack", member)
+        for roles in (frozenset(), get_engine(engine).memory_roles()):  # written out, or handed over in memory
+            with Bundle(bad) as b, pytest.raises(edgepack.BundleError, match=f"'{member}' is corrupt \\(CRC-32"):
+                b.artifact_deferred(engine, "fp32", roles)  # raises before returning: nothing was loaded
+        rezipped = _corrupt_copy(digits_bundle, tmp_path / f"{engine}-rezipped.edgepack", member)
+        with pytest.raises(edgepack.BundleError, match=f"'{member}' is corrupt \\(sha256"):
+            edgepack.load(rezipped, engine=engine, precision="fp32")
 
 
 def test_close_while_threads_run_gives_session_closed_not_a_crash(digits_bundle):

@@ -100,11 +100,11 @@ class Bundle:
         if self._zip is None:
             memory, check = extract_and_check(self.path, None, entry, self.path, self._checked_file)
             return self.manifest.to_artifact(entry, str(self.path)), check
-        root = Path(self._root_for_zip())
-        memory, check = extract_and_check(self.path, self._zip, entry, root, self._checked_file, self._whole,
-                                          memory_roles)
+        memory, check = extract_and_check(self.path, self._zip, entry, lambda: Path(self._root_for_zip()),
+                                          self._checked_file, self._whole, memory_roles)
         self._views += [v for v in memory.values() if isinstance(v, memoryview)]  # released on close_archive
-        art = self.manifest.to_artifact(entry, str(root))
+        # every file in memory: no directory was made, and the artifact's names resolve nowhere (below a file)
+        art = self.manifest.to_artifact(entry, self._tmp if self._tmp is not None else str(self.path / "in-memory"))
         art.memory = memory
         return art, check
 

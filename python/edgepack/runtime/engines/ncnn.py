@@ -3,18 +3,20 @@ ncnn Mats carry no batch dimension, so a leading batch of 1 is dropped on the wa
 way out. Parity with fp32 needs ncnn's fp16 storage/arithmetic switched off.
 
 From a bundle, the .param text and the .bin weights are taken from memory (`Artifact.memory`): the text
-through `Net.load_param_mem`, the weights through a `DataReader` that copies out of the bundle's memory map
+through `Net.load_param_mem`, the weights through a `DataReader` that preads them out of the bundle file
 (see _memory_reader_class), so nothing is written to disk on load."""
 
 from __future__ import annotations
 
 import ctypes
 import functools
+import os
 
 import numpy as np
 
 from edgepack.errors import InputError
 from edgepack.runtime.artifact import Artifact
+from edgepack.runtime.bundle.integrity import FileSpan
 from edgepack.runtime.engines.base import Engine
 
 
@@ -54,8 +56,10 @@ class NcnnEngine(Engine):
                              "layer this ncnn build lacks; reconvert with edgepack convert")
         if "bin" in mem:
             reader = _memory_reader_class()(mem["bin"])
-            ok = net.load_model(reader) == 0
-            reader.close()
+            try:
+                ok = net.load_model(reader) == 0
+            finally:
+                reader.close()
         else:
             ok = net.load_model(str(artifact.path("bin"))) == 0
         if not ok:
@@ -121,12 +125,26 @@ def _capsule_pointer():
 
 
 @functools.lru_cache(maxsize=1)
+def _memoryview_from_memory():
+    """PyMemoryView_FromMemory through ctypes: a writable memoryview of ncnn's destination buffer for pread
+    (a ctypes array type per read would cost more than the read)."""
+    fn = ctypes.pythonapi.PyMemoryView_FromMemory
+    fn.restype = ctypes.py_object
+    fn.argtypes = [ctypes.c_void_p, ctypes.c_ssize_t, ctypes.c_int]
+    return fn
+
+
+def _writable_view(address: int, size: int) -> memoryview:
+    return _memoryview_from_memory()(address, size, 0x200)  # PyBUF_WRITE
+
+
+@functools.lru_cache(maxsize=1)
 def _memory_loading() -> bool:
     """This ncnn build takes a model from memory: load_param_mem and a subclassable DataReader."""
     import ncnn
 
-    return (_capsule_pointer() is not None and hasattr(ncnn.Net, "load_param_mem")
-            and hasattr(ncnn, "DataReader"))
+    return (_capsule_pointer() is not None and hasattr(ctypes.pythonapi, "PyMemoryView_FromMemory")
+            and hasattr(ncnn.Net, "load_param_mem") and hasattr(ncnn, "DataReader"))
 
 
 @functools.lru_cache(maxsize=1)
@@ -134,22 +152,36 @@ def _memory_reader_class() -> type:
     import ncnn
 
     class MemoryReader(ncnn.DataReader):
-        """ncnn reads the weights blob by blob through read(buf, size); each read copies from the buffer.
-        Reads never go past its end (a short read makes ncnn fail the load cleanly)."""
+        """ncnn reads the weights blob by blob through read(buf, size); each read copies from the buffer, or
+        from the bundle file with pread for a FileSpan. Reads never go past its end (a short read makes ncnn
+        fail the load cleanly)."""
 
         def __init__(self, data) -> None:
             super().__init__()
-            self._array = np.frombuffer(data, np.uint8)  # for its address; dropped in close()
-            self._base = self._array.ctypes.data
-            self._size = self._array.size
-            self._pos = 0
             self._get = _capsule_pointer()
+            self._pos = 0
+            self._fd = self._array = None
+            if isinstance(data, FileSpan):
+                self._fd = os.open(data.path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+                self._base, self._size = data.offset, data.size
+            else:
+                self._array = np.frombuffer(data, np.uint8)  # for its address; dropped in close()
+                self._base = self._array.ctypes.data
+                self._size = self._array.size
 
         def read(self, buf, size: int) -> int:
             n = max(0, min(int(size), self._size - self._pos))
-            if n:
-                ctypes.memmove(self._get(buf, None), self._base + self._pos, n)
-                self._pos += n
+            if not n:
+                return 0
+            dest = self._get(buf, None)
+            if self._fd is None:
+                ctypes.memmove(dest, self._base + self._pos, n)
+            else:
+                try:
+                    n = os.preadv(self._fd, [_writable_view(dest, n)], self._base + self._pos)
+                except OSError:
+                    return 0  # ncnn fails the load; the pending sha256 names the file
+            self._pos += n
             return n
 
         def scan(self, fmt, p) -> int:  # text parsing is never asked of a weights reader
@@ -157,5 +189,8 @@ def _memory_reader_class() -> type:
 
         def close(self) -> None:
             self._array = None  # releases the buffer, so the bundle can unmap it
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
 
     return MemoryReader

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""An emulated Raspberry Pi / Jetson userland on this x86 machine: a Debian arm64 root made with debootstrap,
-run through qemu-user-static + binfmt with a chosen CPU model (QEMU_CPU).
+"""An emulated Raspberry Pi / Jetson userland on this x86 machine: a Debian arm64 (or armhf, 32-bit Pi OS's
+architecture) root made with debootstrap, run through qemu-user-static + binfmt with a chosen CPU model
+(QEMU_CPU).
 
     python tools/board_root.py root                      # make (or reuse) the cached root tarball
     python tools/board_root.py wheels numpy ncnn ...     # download aarch64 wheels for it (cached)
@@ -29,6 +30,10 @@ import tempfile
 from pathlib import Path
 
 CPU_MODELS = {"cortex-a53": "Pi 3 / Zero 2", "cortex-a72": "Pi 4", "cortex-a76": "Pi 5 / Jetson Orin stand-in"}
+# 32-bit (armhf) roots run under qemu-arm: a Pi 2's core; a Pi 3/4/5 running 32-bit Pi OS is ARMv8 in AArch32, a
+# superset of it
+ARMHF_CPU_MODELS = {"cortex-a7": "Pi 2 (and 32-bit Pi OS on any Pi)"}
+QEMU_ARCH = {"arm64": "aarch64", "armhf": "arm"}  # Debian architecture -> qemu's name
 SUITES = {"bookworm": "3.11", "bullseye": "3.9", "trixie": "3.13"}  # Debian suite -> its python3
 PACKAGES = "python3,python3-venv,python3-pip,ca-certificates"
 MIRROR = os.environ.get("EDGEPACK_DEBIAN_MIRROR", "http://deb.debian.org/debian")
@@ -54,33 +59,37 @@ def missing_requirements() -> list[str]:
     return out
 
 
-def enable_binfmt() -> None:
-    """Make the kernel run aarch64 ELF files through qemu (idempotent)."""
+def enable_binfmt(arch: str = "arm64") -> None:
+    """Make the kernel run `arch` (Debian's name: arm64, armhf) ELF files through qemu (idempotent)."""
+    name = f"qemu-{QEMU_ARCH[arch]}"
     misc = Path("/proc/sys/fs/binfmt_misc")
     if not (misc / "register").exists():
         subprocess.run(["mount", "-t", "binfmt_misc", "binfmt_misc", str(misc)], check=True)
-    if not (misc / "qemu-aarch64").exists():
-        subprocess.run(["update-binfmts", "--enable", "qemu-aarch64"], check=True)
-    entry = (misc / "qemu-aarch64").read_text()
+    if not (misc / name).exists():
+        subprocess.run(["update-binfmts", "--enable", name], check=True)
+    entry = (misc / name).read_text()
     if "enabled" not in entry.splitlines()[0]:
-        subprocess.run(["update-binfmts", "--enable", "qemu-aarch64"], check=True)
+        subprocess.run(["update-binfmts", "--enable", name], check=True)
     if "F" not in next((ln for ln in entry.splitlines() if ln.startswith("flags:")), "flags:").split(":", 1)[1]:
         # without the F(ix binary) flag the interpreter must exist inside every chroot
-        raise RuntimeError("binfmt qemu-aarch64 is registered without the F flag: reinstall qemu-user-static")
+        raise RuntimeError(f"binfmt {name} is registered without the F flag: reinstall qemu-user-static")
 
 
-def root_tarball(suite: str = "bookworm", arch: str = "arm64", say=print) -> Path:
-    """The cached tarball of a minimal Debian `suite` root for `arch` with python3 + venv + pip; made with
-    debootstrap on first use (written beside its final name and renamed at the end)."""
-    out = cache_dir() / f"debian-{suite}-{arch}-root.tar"
+def root_tarball(suite: str = "bookworm", arch: str = "arm64", say=print, extra: tuple[str, ...] = ()) -> Path:
+    """The cached tarball of a minimal Debian `suite` root for `arch` with python3 + venv + pip (and the
+    Debian packages in `extra`); made with debootstrap on first use (written beside its final name and renamed
+    at the end)."""
+    tag = "-" + hashlib.sha256(",".join(sorted(extra)).encode()).hexdigest()[:8] if extra else ""
+    out = cache_dir() / f"debian-{suite}-{arch}{tag}-root.tar"
     if out.is_file():
         return out
     out.parent.mkdir(parents=True, exist_ok=True)
-    enable_binfmt()
+    enable_binfmt(arch)
     with tempfile.TemporaryDirectory(prefix=f".root-{suite}-", dir=out.parent) as tmp:
         root = Path(tmp) / "root"
         say(f"debootstrap {suite} {arch} (one time, ~8 min) -> {out}")
-        subprocess.run(["debootstrap", f"--arch={arch}", "--variant=minbase", f"--include={PACKAGES}", suite,
+        include = ",".join([PACKAGES, *extra])
+        subprocess.run(["debootstrap", f"--arch={arch}", "--variant=minbase", f"--include={include}", suite,
                         str(root), MIRROR], check=True, stdout=subprocess.DEVNULL)
         for deb in (root / "var" / "cache" / "apt" / "archives").glob("*.deb"):
             deb.unlink()  # the downloaded packages are installed already
@@ -106,11 +115,11 @@ def manylinux_platforms(glibc: str = "2.36", arch: str = "aarch64") -> tuple[str
 
 
 def download_wheels(requirements: list[str], python: str = "3.11", platforms: tuple[str, ...] | None = None,
-                    say=print) -> Path:
+                    say=print, deps: bool = True) -> Path:
     """aarch64 wheels (with dependencies) for `requirements`, downloaded once into a cache folder keyed by the
     request; by default for Debian 12's glibc (tflite-runtime 2.14 is tagged manylinux_2_34, mnn 2014)."""
     platforms = platforms or manylinux_platforms()
-    key = hashlib.sha256(json.dumps([sorted(requirements), python, platforms]).encode()).hexdigest()[:16]
+    key = hashlib.sha256(json.dumps([sorted(requirements), python, platforms, deps]).encode()).hexdigest()[:16]
     out = cache_dir() / f"wheels-cp{python.replace('.', '')}-aarch64-{key}"
     if (out / ".complete").is_file():
         return out
@@ -118,7 +127,7 @@ def download_wheels(requirements: list[str], python: str = "3.11", platforms: tu
     tmp = out.with_name(out.name + ".part")
     shutil.rmtree(tmp, ignore_errors=True)
     cmd = [sys.executable, "-m", "pip", "download", "-q", "--only-binary=:all:", "--python-version", python,
-           "--implementation", "cp", "-d", str(tmp)]
+           "--implementation", "cp", "-d", str(tmp)] + ([] if deps else ["--no-deps"])
     for p in platforms:
         cmd += ["--platform", p]
     say(f"pip download for aarch64 Python {python}: {' '.join(requirements)}")
@@ -131,8 +140,8 @@ def download_wheels(requirements: list[str], python: str = "3.11", platforms: tu
 def chroot_env(cpu: str, extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment of a process in the root: a clean one, with the qemu CPU model (read by the binfmt
     qemu that runs every aarch64 binary, inherited by their children)."""
-    if cpu not in CPU_MODELS and cpu != "max":
-        raise ValueError(f"unknown qemu CPU model {cpu!r}; choose from {', '.join(CPU_MODELS)}")
+    if cpu not in CPU_MODELS and cpu not in ARMHF_CPU_MODELS and cpu != "max":
+        raise ValueError(f"unknown qemu CPU model {cpu!r}; choose from {', '.join([*CPU_MODELS, *ARMHF_CPU_MODELS])}")
     env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root", "LANG": "C.UTF-8",
            "QEMU_CPU": cpu, "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PYTHONDONTWRITEBYTECODE": "1"}
     env.update(extra or {})

@@ -58,6 +58,17 @@ def test_no_installable_engine_left_is_one_clear_line(bundle, tmp_path):
     assert not (tmp_path / "wh").exists() and _leftovers(tmp_path) == []
 
 
+def test_armv7l_runtime_wheel_is_not_built_blind_and_the_line_says_how(bundle, tmp_path):
+    """A 32-bit board's module needs its own pyconfig.h, which this machine does not have: one line naming the
+    build command and --runtime-wheel, before any compiler runs (tests/test_board_armv7l.py does that build)."""
+    r = run_cli("wheelhouse", str(bundle), "--platform", "linux_armv7l", "-o", str(tmp_path / "wh"))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    last = r.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: the runtime wheel for linux_armv7l needs the board's own Python headers")
+    assert "--python-include DIR" in last and "--runtime-wheel FILE" in last
+    assert not (tmp_path / "wh").exists() and _leftovers(tmp_path) == []
+
+
 def test_dropped_artifacts_warn_and_a_runtime_wheel_for_another_board_is_refused(bundle, tmp_path):
     wheel = _tiny_runtime_wheel(tmp_path, "linux_x86_64")
     r = run_cli("wheelhouse", str(bundle), "--platform", "linux_armv7l", "--runtime-wheel", str(wheel), "-o",

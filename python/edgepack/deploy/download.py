@@ -117,6 +117,13 @@ def _run(cmd: list[str], target: Target, what: str) -> None:
                             "DIR holding those wheels")
     if missing:
         where = "the index" if what == "download" else "the wheelhouse"
+        if target.machine == "armv7l":  # PyPI has armv7l wheels of ncnn and pure-Python packages only
+            names = " ".join(sorted({re.split(r"[<>=!~; \[]", m, maxsplit=1)[0] for m in missing} | {"numpy"}))
+            raise DownloadError(f"{where} has no wheel of {', '.join(sorted(set(missing)))} for {target.describe()}: "
+                                "PyPI publishes no armv7l wheels of numpy, Pillow or tflite-runtime; download them "
+                                "from piwheels (pip download --index-url https://www.piwheels.org/simple "
+                                f"--only-binary=:all: --platform linux_armv7l --python-version {target.python} "
+                                f"-d DIR {names}) and pass --find-links DIR")
         raise DownloadError(f"{where} has no wheel of {', '.join(sorted(set(missing)))} for {target.describe()} "
                             f"(pip {what} failed); check the board's --python / --glibc, or drop that engine "
                             "with --engines")

@@ -94,6 +94,12 @@ def _native_build(root: Path, what: str, dest: Path, log) -> Path:
 def _cross_build(root: Path, what: str, target: Target, dest: Path, log) -> Path:
     from edgepack.deploy import cross_build
 
+    if not cross_build.PLATFORMS[target.platform].lp64:
+        raise RuntimeBuildError(f"the runtime wheel for {target.platform} needs the board's own Python headers "
+                                "(4-byte long and pointers): build it with `python -m edgepack.deploy.cross_build "
+                                f"--platform {target.platform} --python {target.python} --python-include DIR -o dist` "
+                                "(DIR: include/python3.X of Debian's libpython3.X-dev:armhf, its multiarch "
+                                "pyconfig.h copied in) and pass --runtime-wheel FILE")
     log(f"cross-building the runtime wheel for {target.platform} cp{target.python.replace('.', '')} from {what} "
         "(zig; the first build takes minutes)")
     out_dir = dest / ".runtime-build"

@@ -203,3 +203,23 @@ def test_already_quantized_model_is_refused(tmp_path):
         edgepack.convert(model, to="ncnn", precision="int8", out_dir=tmp_path / "o",
                          quant=QuantizeOptions(calib=tmp_path / "c.npz"))
     assert not (tmp_path / "o").exists()
+
+
+def test_zero_and_denormal_weight_channels_quantize_to_zero_without_nan():
+    """A channel whose absmax is 0 or so small that 127 / absmax overflows float32 (denormal weights, seen in
+    PP-OCRv4 rec) got an infinite scale: 0 * inf = NaN, cast to int8. It must get scale 1 and round to 0."""
+    import warnings
+
+    class Conv1x1:
+        type = "Convolution"
+
+        def get(self, key, default=0):
+            return {0: 3, 1: 1}.get(key, default)
+
+    w = np.array([[0, 0, 0, 0], [1e-42, -1e-41, 0, 3e-39], [0.5, -1, 0.25, 0]], np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a NaN cast warns: fail on it
+        ws = weight_scales(Conv1x1(), w)
+        q = to_int8(w, ws[:, None])
+    assert np.isfinite(ws).all() and ws[0] == ws[1] == 1 and ws[2] == 127
+    assert (q[:2] == 0).all() and q[2].tolist() == [64, -127, 32, 0]

@@ -55,8 +55,12 @@ def weight_scales(ly: Layer, w: np.ndarray) -> np.ndarray:
                 and int(ly.get(2, 1)) == 1 and int(ly.get(12, ly.get(2, 1))) == 1
                 and int(ly.get(3, 1)) == 1 and int(ly.get(13, ly.get(3, 1))) == 1)
     top = np.float32(31 if winograd else 127)
-    with np.errstate(divide="ignore"):
-        return np.where(absmax > 0, top / absmax, np.float32(1)).astype(np.float32)
+    # a channel of zeros, or of weights so small that top / absmax overflows float32 (denormals, seen in
+    # PP-OCRv4 rec), gets scale 1: its weights round to 0, as they would dequantize to anyway (an inf scale
+    # made 0 * inf = NaN, cast to int8)
+    usable = absmax > top / np.finfo(np.float32).max
+    with np.errstate(divide="ignore", over="ignore"):
+        return np.where(usable, top / np.where(usable, absmax, 1), np.float32(1)).astype(np.float32)
 
 
 def quantize_model(model: NcnnModel, input_scales: dict[str, float], skip: set[str] = frozenset()) -> NcnnModel:

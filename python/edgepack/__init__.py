@@ -8,6 +8,7 @@ C++ core and the toolchain are imported only when used."""
 from __future__ import annotations
 
 import os as _os
+import sys as _sys
 
 __version__ = "0.1.0"
 
@@ -18,6 +19,11 @@ __version__ = "0.1.0"
 # getaddrinfo/connect guard.
 NO_PHONE_HOME = {"ORT_DISABLE_TELEMETRY": "1"}
 _os.environ.update(NO_PHONE_HOME)
+# OpenVINO's converter and nncf send usage events to Google Analytics through openvino_telemetry (seen:
+# `edgepack demo` resolved www.google-analytics.com) and it has no switch but a consent file; both fall back to
+# a no-op when the package cannot be imported, so it is made unimportable in every process that imports
+# edgepack (unless something imported it first). runtime/engines/openvino.py's import_openvino does the same.
+_sys.modules.setdefault("openvino_telemetry", None)  # type: ignore[arg-type]
 
 from edgepack.errors import (  # noqa: E402
     BundleError,

@@ -141,16 +141,16 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
         raise
 
 
-_swept = False
+_swept: set[str] = set()
 
 
 def private_prefix(kind: str) -> str:
     """The name prefix of a temporary file or directory of this process, `edgepack-<kind>-<pid>-`. Work dirs that
     killed runs left in $TMPDIR under that scheme (any kind; dead pid; this user) are removed first."""
-    global _swept
-    if not _swept:  # once per process: what a killed run left stays left only until the next run starts
-        remove_stale(Path(tempfile.gettempdir()), r"edgepack-(?:[a-z0-9]+-)+?(?P<pid>\d+)-.+")
-        _swept = True
+    tmp = tempfile.gettempdir()
+    if tmp not in _swept:  # once per process and folder: what a killed run left goes when the next one starts
+        remove_stale(Path(tmp), r"edgepack-(?:[a-z0-9]+-)+?(?P<pid>\d+)-.+")
+        _swept.add(tmp)
     return f"edgepack-{kind}-{os.getpid()}-"
 
 

@@ -12,7 +12,8 @@ Printed per engine x precision: exact-match rate of the decoded text against ONN
 lines, the mean character error rate against it, the exact-match accuracy against the rendered truth (ONNX
 Runtime's too, the model's own ceiling on these lines), and the graph form the converter was fed.
 
-    python tools/ppocr_rec_check.py [--calib N] [--eval N] [--to ncnn,mnn,tflite,openvino] [--json FILE]
+    python tools/ppocr_rec_check.py [--calib N] [--eval N] [--to ncnn,mnn,tflite,openvino] [--gate "top1>=0.98"]
+                                    [--precision fp32,fp16,int8] [--json FILE]
 """
 
 from __future__ import annotations
@@ -120,7 +121,7 @@ def cer(got: str, want: str) -> float:
 
 
 def check(model: Path, work: Path, engines: list[str], n_calib: int = 48, n_eval: int = 64,
-          say=print) -> list[dict]:
+          say=print, gate: str | None = None, precisions: tuple[str, ...] = ("fp32", "fp16", "int8")) -> list[dict]:
     import edgepack
     from edgepack.api import reference_outputs, run_in_onnx_layout
     from edgepack.quantize import BUILDERS, QuantizeOptions
@@ -134,11 +135,11 @@ def check(model: Path, work: Path, engines: list[str], n_calib: int = 48, n_eval
     rows: list[dict] = []
     ref = None
     for eng in engines:
-        precisions = ["fp32", "fp16"] + (["int8"] if eng in BUILDERS else [])
-        quant = QuantizeOptions(calib=calib_dir, eval=eval_dir, preprocess=spec, calib_limit=n_calib)
-        res = edgepack.convert(model, to=[eng], precision=precisions, out_dir=work / f"out-{eng}",
+        wanted = [p for p in precisions if p != "int8" or eng in BUILDERS]
+        quant = QuantizeOptions(calib=calib_dir, eval=eval_dir, preprocess=spec, calib_limit=n_calib, gate=gate)
+        res = edgepack.convert(model, to=[eng], precision=wanted, out_dir=work / f"out-{eng}",
                                input_shapes={"x": [1, 3, H, W]}, keep_going=True, force=True,
-                               quant=quant if "int8" in precisions else None,
+                               quant=quant if "int8" in wanted else None,
                                progress=lambda s, e=eng: say(f"  [{e}] {s}"))
         feeds = load_samples(eval_dir, res.inputs, spec, None, "evaluation")
         name = res.outputs[0].name
@@ -148,7 +149,7 @@ def check(model: Path, work: Path, engines: list[str], n_calib: int = 48, n_eval
                          "accuracy": float(np.mean([a == b for a, b in zip(ref, truth)]))})
         for r in res.results:
             row = {"engine": eng, "precision": r.precision, "error": r.error,
-                   "form": (r.artifact.options.get("form") if r.artifact is not None else None)}
+                   "form": getattr(r, "form", None)}
             if r.artifact is not None:
                 got = [ctc_decode(o[name], chars) for o in run_in_onnx_layout(r.artifact, feeds)]
                 row.update(exact=float(np.mean([a == b for a, b in zip(got, ref)])),
@@ -175,6 +176,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--calib", type=int, default=48, help="calibration lines [48]")
     ap.add_argument("--eval", type=int, default=64, help="held-out lines [64]")
     ap.add_argument("--to", default="ncnn,mnn,tflite,openvino", help="engines [ncnn,mnn,tflite,openvino]")
+    ap.add_argument("--precision", default="fp32,fp16,int8", help="precisions [fp32,fp16,int8]")
+    ap.add_argument("--gate", default=None, help='int8 accuracy gate, e.g. "top1>=0.98" (per time step); none: '
+                                                 "the all-int8 model")
     ap.add_argument("--json", default=None, help="write the rows as JSON here")
     args = ap.parse_args(argv)
     model = rec_model()
@@ -186,7 +190,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     with tempfile.TemporaryDirectory(prefix="edgepack-ppocr-rec-") as tmp:
         print(f"model: {model.name}, input x: 1x3x{H}x{W}, {args.calib} calibration + {args.eval} held-out lines")
-        rows = check(model, Path(tmp), [e.strip() for e in args.to.split(",") if e.strip()], args.calib, args.eval)
+        rows = check(model, Path(tmp), [e.strip() for e in args.to.split(",") if e.strip()], args.calib, args.eval,
+                     gate=args.gate, precisions=tuple(p.strip() for p in args.precision.split(",") if p.strip()))
     print(table(rows))
     for r in rows:
         if r.get("misread"):

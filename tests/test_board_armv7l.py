@@ -14,10 +14,7 @@ Slow: needs root and qemu-user-static binfmt-support debootstrap; debootstrap ~1
 
 from __future__ import annotations
 
-import importlib.util
-import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -27,25 +24,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from board_common import ROOT, board_marks, board_root, probe_result
 from conftest import package_root
+from edgepack.deploy import cross_build
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tools"))
-import board_root  # noqa: E402
-
-from edgepack.deploy import cross_build  # noqa: E402
-
-MISSING = board_root.missing_requirements()
-if not MISSING and not Path("/usr/share/binfmts/qemu-arm").exists():
-    MISSING = ["qemu-user-static's qemu-arm"]
-MISSING_PIP = [m for m in ("ziglang", "auditwheel") if importlib.util.find_spec(m) is None]
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(bool(MISSING),
-                       reason=f"needs {', '.join(MISSING)} (apt-get install {' '.join(board_root.APT)})"),
-    pytest.mark.skipif(bool(MISSING_PIP), reason=f"needs {', '.join(MISSING_PIP)} (pip install 'edgepack[build]')"),
-    pytest.mark.skipif(platform.machine() != "x86_64", reason="emulates armhf from an x86_64 host"),
-]
+pytestmark = board_marks("armhf")
 
 ARMHF_PACKAGES = ("libpython3.11-dev", "python3-numpy", "python3-pil")
 VENV = "/opt/edgepack"
@@ -107,11 +90,6 @@ def _probe(python: list[str], base: str, inp: dict) -> list[str]:
             f"{base}/digit.nv21", str(inp["w"]), str(inp["h"]), "ncnn"]
 
 
-def _result(stdout: str) -> dict:
-    mark = "BOARD_PROBE_JSON "
-    return json.loads(next(ln for ln in stdout.splitlines() if ln.startswith(mark))[len(mark):])
-
-
 def test_armv7l_wheel_installs_and_matches_x86(armhf_root, wheel, inputs):
     from edgepack.runtime.metrics import agreement, passes
 
@@ -135,8 +113,8 @@ def test_armv7l_wheel_installs_and_matches_x86(armhf_root, wheel, inputs):
         assert r.returncode == 0, f"{' '.join(cmd)}:\n{r.stdout}\n{r.stderr}"
     r = board_root.run(root, _probe([PY], "/data", inputs), CPU, timeout=1800)
     assert r.returncode == 0, r.stderr[-3000:]
-    got = _result(r.stdout)
-    x86 = _result(subprocess.run(_probe([sys.executable], str(inputs["dir"]), inputs), capture_output=True,
+    got = probe_result(r.stdout)
+    x86 = probe_result(subprocess.run(_probe([sys.executable], str(inputs["dir"]), inputs), capture_output=True,
                                  text=True, check=True, timeout=600,
                                  env={**os.environ, "PYTHONPATH": package_root()}).stdout)
     mine, ref = got["engines"]["ncnn"], x86["engines"]["ncnn"]

@@ -11,10 +11,8 @@ ${XDG_CACHE_HOME:-~/.cache}/edgepack-tests/). About 3 min with a warm cache, ~15
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
-import platform
 import re
 import shutil
 import subprocess
@@ -27,23 +25,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from board_common import ROOT, board_marks, board_root, probe_result  # noqa: E402
 from conftest import package_root
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tools"))
-import board_root  # noqa: E402
-
 from edgepack.deploy import cross_build as build_wheels  # noqa: E402
 
-MISSING = board_root.missing_requirements()
-MISSING_PIP = [m for m in ("ziglang", "auditwheel") if importlib.util.find_spec(m) is None]
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(bool(MISSING),
-                       reason=f"needs {', '.join(MISSING)} (apt-get install {' '.join(board_root.APT)})"),
-    pytest.mark.skipif(bool(MISSING_PIP), reason=f"needs {', '.join(MISSING_PIP)} (pip install 'edgepack[build]')"),
-    pytest.mark.skipif(platform.machine() != "x86_64", reason="emulates aarch64 from an x86_64 host"),
-]
+pytestmark = board_marks("arm64")
 
 ENGINES = ("ncnn", "mnn", "litert")
 WHEELS = ["numpy", "click", "ncnn", "mnn", "ai-edge-litert", "tflite-runtime", "Pillow"]  # downloaded on the host
@@ -100,13 +86,7 @@ def x86(inputs) -> dict:
     r = subprocess.run(probe,
                        capture_output=True, text=True, check=True, timeout=600,
                        env={**os.environ, "PYTHONPATH": package_root()})
-    return _probe_result(r.stdout)
-
-
-def _probe_result(stdout: str) -> dict:
-    from board_probe import MARK
-
-    return json.loads(next(ln for ln in stdout.splitlines() if ln.startswith(MARK))[len(MARK):])
+    return probe_result(r.stdout)
 
 
 @pytest.fixture(scope="module")
@@ -181,7 +161,7 @@ def test_bundle_on_emulated_board_matches_x86(board, inputs, x86, cpu):
 
     r = _board_python(board, ["/data/board_probe.py", *_probe_args("/data", inputs)], cpu)
     assert r.returncode == 0, f"{cpu}:\n{r.stderr[-3000:]}"
-    got = _probe_result(r.stdout)
+    got = probe_result(r.stdout)
     _say(f"{cpu}: isa {got['isa']}, import {got['import_s']:.1f}s, " +
          ", ".join(f"{e} load {v['load_s']:.1f}s top {v['array']['class_ids'][0]}" for e, v in got["engines"].items()))
     assert got["isa"] == "neon"

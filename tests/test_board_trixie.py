@@ -7,10 +7,7 @@ cp313 build ~5 min, the emulated run ~2 min. tests/test_board_emulated.py covers
 
 from __future__ import annotations
 
-import importlib.util
-import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -20,34 +17,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from board_common import ROOT, board_marks, board_root, probe_result
 from conftest import package_root
+from edgepack.deploy import cross_build
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tools"))
-import board_root  # noqa: E402
-
-from edgepack.deploy import cross_build  # noqa: E402
-
-MISSING = board_root.missing_requirements()
-MISSING_PIP = [m for m in ("ziglang", "auditwheel") if importlib.util.find_spec(m) is None]
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(bool(MISSING),
-                       reason=f"needs {', '.join(MISSING)} (apt-get install {' '.join(board_root.APT)})"),
-    pytest.mark.skipif(bool(MISSING_PIP), reason=f"needs {', '.join(MISSING_PIP)} (pip install 'edgepack[build]')"),
-    pytest.mark.skipif(platform.machine() != "x86_64", reason="emulates aarch64 from an x86_64 host"),
-]
+pytestmark = board_marks("arm64")
 VENV = "/opt/edgepack"
 CPU = "cortex-a72"
 
 
 def _say(msg: str) -> None:
     print(f"[trixie] {msg}", file=sys.stderr, flush=True)
-
-
-def _result(stdout: str) -> dict:
-    mark = "BOARD_PROBE_JSON "
-    return json.loads(next(ln for ln in stdout.splitlines() if ln.startswith(mark))[len(mark):])
 
 
 def test_cp313_wheel_on_debian_trixie_matches_x86(tmp_path):
@@ -96,8 +76,8 @@ def test_cp313_wheel_on_debian_trixie_matches_x86(tmp_path):
             assert r.returncode == 0, f"{' '.join(cmd)}:\n{r.stdout}\n{r.stderr}"
         r = board_root.run(root, probe(f"{VENV}/bin/python", "/data"), CPU, timeout=1800)
         assert r.returncode == 0, r.stderr[-3000:]
-        got = _result(r.stdout)["engines"]["ncnn"]
-        x86 = _result(subprocess.run(probe(sys.executable, str(data)), capture_output=True, text=True, check=True,
+        got = probe_result(r.stdout)["engines"]["ncnn"]
+        x86 = probe_result(subprocess.run(probe(sys.executable, str(data)), capture_output=True, text=True, check=True,
                                      timeout=600, env={**os.environ, "PYTHONPATH": package_root()}).stdout)
         ref = x86["engines"]["ncnn"]
         for kind in ("array", "png", "nv21"):

@@ -72,8 +72,10 @@ def test_demo_artifacts_carry_metadata(tmp_path):
 @pytest.mark.slow
 @pytest.mark.skipif(os.environ.get("EDGEPACK_SKIP_MEDIAPIPE") == "1", reason="EDGEPACK_SKIP_MEDIAPIPE=1")
 def test_mediapipe_image_classifier_agrees_on_heldout_digits(tmp_path):
-    """tools/check_mediapipe.py: MediaPipe's ImageClassifier (own venv under /tmp) vs edgepack's LiteRT."""
-    venv_dir = os.environ.get("EDGEPACK_MEDIAPIPE_VENV", "/tmp/edgepack-mediapipe-venv")
+    """tools/check_mediapipe.py: MediaPipe's ImageClassifier (its own venv, kept in ~/.cache/edgepack-tests,
+    not $TMPDIR) vs edgepack's LiteRT."""
+    default = os.path.expanduser("~/.cache/edgepack-tests/mediapipe-venv")
+    venv_dir = os.environ.get("EDGEPACK_MEDIAPIPE_VENV", default)
     if not os.path.exists(os.path.join(venv_dir, "bin", "python")):
         probe = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", str(tmp_path),
                                 "mediapipe"], capture_output=True, text=True, timeout=600)

@@ -1,8 +1,9 @@
 """Check that MediaPipe Tasks' ImageClassifier runs the demo model as edgepack writes it for LiteRT.
 
 mediapipe pins its own dependency versions, so it never enters edgepack's environment: this script builds a
-throwaway venv (default /tmp/edgepack-mediapipe-venv, `pip install mediapipe`), converts the bundled digits
-model with `--litert-io-layout nhwc` and the demo's metadata (normalization + labels), then classifies every
+throwaway venv (default ~/.cache/edgepack-tests/mediapipe-venv, kept out of $TMPDIR; `pip install
+mediapipe`), converts the bundled digits model with `--litert-io-layout nhwc` and the demo's metadata
+(normalization + labels), then classifies every
 held-out digit twice: with MediaPipe's ImageClassifier (in that venv, from the raw uint8 image, using only
 the metadata to normalise) and with edgepack's LiteRT engine (edgepack's own preprocessing). It prints the
 top-1 agreement and exits 1 unless every top-1 matches.
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -57,7 +59,7 @@ def ensure_venv(path: Path) -> Path:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--venv", default="/tmp/edgepack-mediapipe-venv")
+    ap.add_argument("--venv", default=os.path.expanduser("~/.cache/edgepack-tests/mediapipe-venv"))
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--keep", default=None, help="keep the converted model in this directory")
     args = ap.parse_args()

@@ -38,14 +38,7 @@ MEAN, STD, COLOR = [127.5] * 3, [127.5] * 3, "BGR"
 
 
 def cls_model() -> Path | None:
-    spec = importlib.util.find_spec("rapidocr_onnxruntime")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    for d in spec.submodule_search_locations:
-        hits = sorted(Path(d).glob("models/*cls*.onnx"))
-        if hits:
-            return hits[0]
-    return None
+    return det.rapidocr_model("cls")
 
 
 def render(out_dir: Path, n: int, seed: int) -> list[tuple[Path, int]]:

@@ -45,16 +45,22 @@ WORDS = ("edge", "pack", "model", "invoice", "total", "date", "street", "number"
          "receipt", "ticket", "account", "phone", "email", "page", "chapter", "table", "value")
 
 
-def det_model() -> Path | None:
-    """rapidocr's PP-OCRv4 det .onnx, located without importing rapidocr (which pulls cv2 and ORT)."""
+def rapidocr_model(kind: str) -> Path | None:
+    """One of rapidocr's PP-OCR .onnx files (kind: det, rec or cls), located without importing rapidocr (which
+    pulls cv2 and ORT)."""
     spec = importlib.util.find_spec("rapidocr_onnxruntime")
     if spec is None or not spec.submodule_search_locations:
         return None
     for d in spec.submodule_search_locations:
-        hits = sorted(Path(d).glob("models/*det*.onnx"))
+        hits = sorted(Path(d).glob(f"models/*{kind}*.onnx"))
         if hits:
             return hits[0]
     return None
+
+
+def det_model() -> Path | None:
+    """rapidocr's PP-OCRv4 det .onnx."""
+    return rapidocr_model("det")
 
 
 def fonts() -> list[Path]:

@@ -43,14 +43,7 @@ WORDS = ("edge", "model", "board", "camera", "phone", "engine", "Raspberry", "Je
 
 
 def rec_model() -> Path | None:
-    spec = importlib.util.find_spec("rapidocr_onnxruntime")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    for d in spec.submodule_search_locations:
-        hits = sorted(Path(d).glob("models/*rec*.onnx"))
-        if hits:
-            return hits[0]
-    return None
+    return det.rapidocr_model("rec")
 
 
 def characters(model: Path) -> list[str]:

@@ -38,3 +38,26 @@ def probe_result(stdout: str) -> dict:
     from board_probe import MARK
 
     return json.loads(next(ln for ln in stdout.splitlines() if ln.startswith(MARK))[len(MARK):])
+
+
+def digit_inputs(dest: Path, to: str, bench_runs: int = 0) -> dict:
+    """The demo digits model packed here, on x86 (`to`: the converters), and one held-out digit as a PNG, an
+    array and an NV21 frame, 96x64 (not the model's size, so it is resized), all in dest."""
+    import numpy as np
+    from PIL import Image
+    from test_session import rgb_to_nv21
+
+    from edgepack.demo import load_demo
+    from edgepack.pack import PackOptions, pack
+
+    d = load_demo()
+    dest.mkdir(parents=True, exist_ok=True)
+    opts = PackOptions(task="classify", labels=d.spec["labels"], mean=d.spec["mean"], std=d.spec["std"],
+                       name="digits")
+    pack(d.model, dest / "digits.edgepack", opts, to=to, precision="fp32", bench_runs=bench_runs)
+    img = np.kron(d.images[3], np.ones((3, 2, 1), np.uint8))
+    Image.fromarray(img).save(dest / "digit.png")
+    np.save(dest / "digit.npy", img)
+    (dest / "digit.nv21").write_bytes(rgb_to_nv21(img))
+    return {"dir": dest, "bundle": dest / "digits.edgepack", "w": img.shape[1], "h": img.shape[0],
+            "label": int(d.labels[3])}

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from board_common import ROOT, board_marks, board_root, probe_result
+from board_common import ROOT, board_marks, board_root, digit_inputs, probe_result
 from conftest import package_root
 from edgepack.deploy import cross_build
 
@@ -66,23 +66,9 @@ def wheel(armhf_root) -> Path:
 
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory) -> dict:
-    from PIL import Image
-    from test_session import rgb_to_nv21
-
-    from edgepack.demo import load_demo
-    from edgepack.pack import PackOptions, pack
-
-    d = load_demo()
-    tmp = tmp_path_factory.mktemp("armv7l")
-    opts = PackOptions(task="classify", labels=d.spec["labels"], mean=d.spec["mean"], std=d.spec["std"],
-                       name="digits")
-    pack(d.model, tmp / "digits.edgepack", opts, to="ncnn", precision="fp32", bench_runs=0)
-    img = np.kron(d.images[3], np.ones((3, 2, 1), np.uint8))  # 96x64: resized on the way in
-    Image.fromarray(img).save(tmp / "digit.png")
-    np.save(tmp / "digit.npy", img)
-    (tmp / "digit.nv21").write_bytes(rgb_to_nv21(img))
-    shutil.copy(ROOT / "tests" / "board_probe.py", tmp)
-    return {"dir": tmp, "w": img.shape[1], "h": img.shape[0], "label": int(d.labels[3])}
+    inp = digit_inputs(tmp_path_factory.mktemp("armv7l"), "ncnn")
+    shutil.copy(ROOT / "tests" / "board_probe.py", inp["dir"])
+    return inp
 
 
 def _probe(python: list[str], base: str, inp: dict) -> list[str]:

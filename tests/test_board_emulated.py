@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from board_common import ROOT, board_marks, board_root, probe_result  # noqa: E402
+from board_common import ROOT, board_marks, board_root, digit_inputs, probe_result  # noqa: E402
 from conftest import package_root
 from edgepack.deploy import cross_build as build_wheels  # noqa: E402
 
@@ -54,24 +54,8 @@ def wheel() -> Path:
 
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory) -> dict:
-    """The bundle (packed here, on x86) and one digit as a PNG, an array and an NV21 frame."""
-    from PIL import Image
-    from test_session import rgb_to_nv21
-
-    from edgepack.demo import load_demo
-    from edgepack.pack import PackOptions, pack
-
-    d = load_demo()
-    tmp = tmp_path_factory.mktemp("board")
-    bundle = tmp / "digits.edgepack"
-    opts = PackOptions(task="classify", labels=d.spec["labels"], mean=d.spec["mean"], std=d.spec["std"],
-                       name="digits")
-    pack(d.model, bundle, opts, to="ncnn,mnn,tflite", precision="fp32", bench_runs=3)  # tflite -> engine litert
-    img = np.kron(d.images[3], np.ones((3, 2, 1), np.uint8))  # 96x64: not the model's size, so it is resized
-    Image.fromarray(img).save(tmp / "digit.png")
-    np.save(tmp / "digit.npy", img)
-    (tmp / "digit.nv21").write_bytes(rgb_to_nv21(img))
-    return {"dir": tmp, "bundle": bundle, "w": img.shape[1], "h": img.shape[0], "label": str(d.labels[3])}
+    """The bundle (packed here, on x86, with ncnn, MNN and LiteRT artifacts) and one digit in three forms."""
+    return digit_inputs(tmp_path_factory.mktemp("board"), "ncnn,mnn,tflite", bench_runs=3)  # tflite: engine litert
 
 
 def _probe_args(base: str, inp: dict) -> list[str]:
@@ -192,7 +176,7 @@ def test_cli_on_emulated_board(board, inputs, cpu):
                       cpu)
     assert r.returncode == 0, r.stderr
     line = next(ln for ln in r.stdout.splitlines() if ln.startswith("/data/digit.png"))
-    assert line.split(": ", 1)[1].startswith(inputs["label"])
+    assert line.split(": ", 1)[1].startswith(str(inputs["label"]))
     r = _board_python(board, ["-m", "edgepack", "run", "/data/missing.png", "/data/digit.png"], cpu)
     assert r.returncode == 2 and "Traceback" not in r.stderr
 

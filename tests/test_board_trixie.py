@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from board_common import ROOT, board_marks, board_root, probe_result
+from board_common import ROOT, board_marks, board_root, digit_inputs, probe_result
 from conftest import package_root
 from edgepack.deploy import cross_build
 
@@ -31,11 +31,7 @@ def _say(msg: str) -> None:
 
 
 def test_cp313_wheel_on_debian_trixie_matches_x86(tmp_path):
-    from PIL import Image
-    from test_session import rgb_to_nv21
 
-    from edgepack.demo import load_demo
-    from edgepack.pack import PackOptions, pack
     from edgepack.runtime.metrics import agreement, passes
 
     try:
@@ -47,21 +43,13 @@ def test_cp313_wheel_on_debian_trixie_matches_x86(tmp_path):
     tarball = board_root.root_tarball("trixie", "arm64", say=_say)
     wheels = board_root.download_wheels(["numpy", "click", "ncnn", "Pillow"], "3.13",
                                         board_root.manylinux_platforms("2.41"), say=_say)
-    data = tmp_path / "data"
-    data.mkdir()
-    d = load_demo()
-    opts = PackOptions(task="classify", labels=d.spec["labels"], mean=d.spec["mean"], std=d.spec["std"],
-                       name="digits")
-    pack(d.model, data / "digits.edgepack", opts, to="ncnn", precision="fp32", bench_runs=0)
-    img = np.kron(d.images[3], np.ones((3, 2, 1), np.uint8))
-    Image.fromarray(img).save(data / "digit.png")
-    np.save(data / "digit.npy", img)
-    (data / "digit.nv21").write_bytes(rgb_to_nv21(img))
+    inp = digit_inputs(tmp_path / "data", "ncnn")
+    data, label = inp["dir"], inp["label"]
     shutil.copy(ROOT / "tests" / "board_probe.py", data)
 
     def probe(python: str, base: str) -> list[str]:
         return [python, f"{base}/board_probe.py", f"{base}/digits.edgepack", f"{base}/digit.png",
-                f"{base}/digit.npy", f"{base}/digit.nv21", str(img.shape[1]), str(img.shape[0]), "ncnn"]
+                f"{base}/digit.npy", f"{base}/digit.nv21", str(inp["w"]), str(inp["h"]), "ncnn"]
 
     root = Path(tempfile.mkdtemp(prefix="edgepack-trixie-"))
     try:
@@ -84,7 +72,7 @@ def test_cp313_wheel_on_debian_trixie_matches_x86(tmp_path):
             assert got[kind]["class_ids"] == ref[kind]["class_ids"], kind
             a = agreement(np.array(ref[kind]["scores"]), np.array(got[kind]["scores"]), "fp32")
             assert passes(a, "fp32"), (kind, a)
-        assert got["png"]["class_ids"][0] == int(d.labels[3])
+        assert got["png"]["class_ids"][0] == label
         r = board_root.run(root, [f"{VENV}/bin/edgepack", "verify", "/data/digits.edgepack"], CPU, timeout=900)
         assert r.returncode == 0 and "agrees with ONNX Runtime" in r.stdout, r.stdout + r.stderr
         _say(f"{CPU}: {wheel.name} on Python 3.13, ncnn load {got['load_s']:.1f}s, top {got['png']['class_ids'][0]}")
